@@ -1,0 +1,20 @@
+"""The one NinjaAPI: /api/v1/, each app mounts its router here."""
+
+from ninja import NinjaAPI
+
+from bizdept.core.api import AUTH, install_error_handlers
+from bizdept.org.api import router as org_router
+
+api = NinjaAPI(
+    title="bizdept API",
+    version="1.0.0",
+    description="The business department's records. Authenticate with the session cookie "
+    "(plus the CSRF token on writes) or with a personal token: `Authorization: Bearer bd_…`.",
+    auth=AUTH,
+    urls_namespace="api-1.0.0",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+    docs_decorator=None,
+)
+install_error_handlers(api)
+api.add_router("/", org_router)

@@ -1,0 +1,166 @@
+"""API conventions shared by every app's router (DESIGN: one error body everywhere).
+
+* Auth: the browser session (with CSRF on writes) or a personal token sent as
+  ``Authorization: Bearer bd_…``; only the token's SHA-256 is stored.
+* Errors: ``{"detail": "...", "errors": {"field": ["message"]}}`` for every 4xx.
+* Lists: ``{"items": [...], "count": N, "page": P, "page_size": S}``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Field, Schema
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.pagination import PaginationBase
+from ninja.security import HttpBearer, django_auth
+
+from .errors import DomainError, validation_error_dict
+from .models import ApiToken, hash_token
+
+log = logging.getLogger(__name__)
+
+
+class ErrorOut(Schema):
+    detail: str
+    errors: dict[str, list[str]] = Field(default_factory=dict)
+
+
+ERRORS: dict[int, Any] = {
+    400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut,
+}
+
+
+def authenticate_token(raw: str):
+    """The active user behind a personal token, or None. Marks the token as used."""
+    if not raw or not raw.startswith("bd_") or len(raw) > 200:
+        return None
+    token = (
+        ApiToken.objects.active().select_related(
+            "user", "user__employee__unit", "user__employee__position")
+        .filter(key_hash=hash_token(raw)).first()
+    )
+    if token is None:
+        return None
+    user = token.user
+    from .backends import EmployeeBackend
+
+    if not EmployeeBackend().user_can_authenticate(user):
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return user
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request, token):
+        user = authenticate_token(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+AUTH = [TokenAuth(), django_auth]
+
+
+class PageInput(Schema):
+    page: int = Field(1, ge=1, le=1_000_000)
+    page_size: int = Field(settings.BIZDEPT_PAGE_SIZE, ge=1, le=settings.BIZDEPT_MAX_PAGE_SIZE)
+
+
+class Paginated(PaginationBase):
+    """Page-number pagination with the total count."""
+
+    class Input(PageInput):
+        pass
+
+    class Output(Schema):
+        items: list[Any]
+        count: int
+        page: int
+        page_size: int
+
+    items_attribute = "items"
+
+    def paginate_queryset(self, queryset, pagination: Input, **params):
+        offset = (pagination.page - 1) * pagination.page_size
+        return {
+            "items": list(queryset[offset: offset + pagination.page_size]),
+            "count": queryset.count(),
+            "page": pagination.page,
+            "page_size": pagination.page_size,
+        }
+
+
+class Mapped:
+    """A queryset the paginator slices and counts, each page mapped to output dicts."""
+
+    def __init__(self, queryset, fn):
+        self.queryset, self.fn = queryset, fn
+
+    def count(self) -> int:
+        return self.queryset.count()
+
+    def __getitem__(self, item):
+        return [self.fn(obj) for obj in self.queryset[item]]
+
+
+def _error(api, request, status: int, detail, errors=None):
+    return api.create_response(request, {"detail": str(detail), "errors": errors or {}},
+                               status=status)
+
+
+def install_error_handlers(api) -> None:
+    """Map every failure a client can cause to the one error body."""
+
+    @api.exception_handler(DomainError)
+    def domain_error(request, exc: DomainError):
+        return _error(api, request, exc.status, exc.message, exc.error_dict())
+
+    @api.exception_handler(DjangoValidationError)
+    def django_validation_error(request, exc):
+        errors = validation_error_dict(exc)
+        return _error(api, request, 400, next(iter(errors.values()))[0], errors)
+
+    @api.exception_handler(NinjaValidationError)
+    def ninja_validation_error(request, exc: NinjaValidationError):
+        errors: dict[str, list[str]] = {}
+        for err in exc.errors:
+            loc = [str(p) for p in err.get("loc", ()) if p not in ("query", "body", "path", "form")]
+            errors.setdefault(".".join(loc) or "__all__", []).append(str(err.get("msg", "")))
+        return _error(api, request, 422, _("The request is not valid."), errors)
+
+    @api.exception_handler(AuthenticationError)
+    def unauthenticated(request, exc):
+        return _error(api, request, 401, _("Sign in or send a valid API token."))
+
+    @api.exception_handler(Http404)
+    def not_found(request, exc):
+        return _error(api, request, 404, _("Not found."))
+
+    @api.exception_handler(HttpError)
+    def http_error(request, exc: HttpError):
+        return _error(api, request, exc.status_code, exc.message)
+
+    @api.exception_handler(Exception)
+    def server_error(request, exc):  # pragma: no cover - a bug, logged and hidden
+        log.exception("API error on %s", request.path)
+        return _error(api, request, 500, _("Something went wrong on our side."))
+
+
+def filter_errors(filterset) -> DomainError:
+    errors = {name: [str(m) for m in msgs] for name, msgs in filterset.errors.items()}
+    return DomainError(next(iter(errors.values()))[0] if errors else _("Invalid filter."),
+                       code="invalid_filter", errors=errors)
+
+
+__all__ = ["AUTH", "ERRORS", "ErrorOut", "Paginated", "PageInput", "install_error_handlers",
+           "filter_errors", "Mapped"]

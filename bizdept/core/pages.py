@@ -1,0 +1,149 @@
+"""The list and detail patterns every page reuses.
+
+A list page is a declarative subclass of ``ListPage``: where its rows come from (a
+selector that starts from the scope rule), its FilterSet, its columns and sort keys, and
+its Excel export. The same view answers the full page, the htmx table fragment and the
+``?export=xlsx`` download, so all three always show the same rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from django.conf import settings
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.paginator import Paginator
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import TemplateView
+
+from .excel import xlsx_response
+from .history import history_entries
+
+
+@dataclass
+class Column:
+    """One column of a list: header, how to read a row, and its sort key if sortable."""
+
+    key: str
+    label: Any
+    sort: str | None = None
+    value: Callable[[Any], Any] | None = None
+    export: bool = True
+
+    def read(self, row):
+        if self.value is not None:
+            return self.value(row)
+        value = row
+        for part in self.key.split("."):
+            value = getattr(value, part, None)
+            if value is None:
+                return None
+        return value() if callable(value) else value
+
+
+def is_fragment_request(request) -> bool:
+    """htmx asked for a piece of the page (not a boosted full navigation)."""
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.boosted
+
+
+class ListPage(LoginRequiredMixin, TemplateView):
+    title: Any = ""
+    filterset_class = None
+    columns: list[Column] = []
+    default_sort: str = ""
+    export_name: str = "export"
+    row_template: str = ""  # the <tr> for one row
+    empty_text: Any = _("Nothing here yet.")
+
+    def rows(self):
+        """Scoped queryset of the rows; subclasses start from their selector."""
+        raise NotImplementedError
+
+    # --- request handling ------------------------------------------------------------
+    def get(self, request, *args, **kwargs):
+        self.filterset = self.filterset_class(request.GET or None, queryset=self.rows(),
+                                              request=request) if self.filterset_class else None
+        queryset = self.filterset.qs if self.filterset is not None and self.filterset.is_valid() \
+            else (self.rows() if self.filterset is None else self.rows().none())
+        self.sort = self._sort_key(request.GET.get("sort", ""))
+        queryset = queryset.order_by(*self._ordering(self.sort))
+        if request.GET.get("export") == "xlsx":
+            return self.export(queryset)
+        self.queryset = queryset
+        context = self.get_context_data(**kwargs)
+        if is_fragment_request(request):
+            return self.render_to_response(context, template_suffix="#table")
+        return self.render_to_response(context)
+
+    def render_to_response(self, context, template_suffix="", **kwargs):
+        template = self.get_template_names()[0] + template_suffix
+        return self.response_class(request=self.request, template=[template], context=context,
+                                   using=self.template_engine, **kwargs)
+
+    def _sort_key(self, raw: str) -> str:
+        keys = {c.key for c in self.columns if c.sort}
+        return raw if raw.lstrip("-") in keys else self.default_sort
+
+    def _ordering(self, sort: str) -> list[str]:
+        if not sort:
+            return ["pk"]
+        desc = sort.startswith("-")
+        column = next(c for c in self.columns if c.key == sort.lstrip("-"))
+        field = column.sort
+        return [f"-{field}" if desc else field, "-pk" if desc else "pk"]
+
+    def page_size(self) -> int:
+        try:
+            size = int(self.request.GET.get("page_size", settings.BIZDEPT_PAGE_SIZE))
+        except ValueError:
+            size = settings.BIZDEPT_PAGE_SIZE
+        return max(1, min(size, settings.BIZDEPT_MAX_PAGE_SIZE))
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        paginator = Paginator(self.queryset, self.page_size())
+        page = paginator.get_page(self.request.GET.get("page"))
+        query = self.request.GET.copy()
+        for key in ("page", "sort", "export"):
+            query.pop(key, None)
+        context.update(
+            title=self.title,
+            filter=self.filterset,
+            columns=self.columns,
+            sort=self.sort,
+            page_obj=page,
+            rows=page.object_list,
+            row_template=self.row_template,
+            empty_text=self.empty_text,
+            querystring=query.urlencode(),
+            filtered=bool(self.filterset is not None and self.filterset.form.has_changed()),
+        )
+        return context
+
+    def export(self, queryset):
+        columns = [c for c in self.columns if c.export]
+        return xlsx_response(
+            filename=self.export_name, sheet=str(self.title), headers=[c.label for c in columns],
+            rows=([c.read(row) for c in columns] for row in queryset.iterator(chunk_size=2000)),
+        )
+
+
+class DetailPage(LoginRequiredMixin, TemplateView):
+    """A record page with tabs; the History tab is loaded by htmx from ``?tab=history``."""
+
+    tabs: list[tuple[str, Any]] = []
+
+    def get_object(self):
+        raise NotImplementedError
+
+    def get(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        tab = request.GET.get("tab", "")
+        if tab == "history":
+            return self.response_class(
+                request=request, template=["partials/history.html"],
+                context={"entries": history_entries(self.object), "object": self.object},
+            )
+        return self.render_to_response(self.get_context_data(object=self.object, **kwargs))

@@ -1,0 +1,182 @@
+"""ORG-4, the one scope rule: which employees' records the acting user may see.
+
+Every page, API endpoint, export, search and report starts from here. A model that is
+owned by an employee declares where its owner is and gets ``visible_to(user)``::
+
+    class CustomerQuerySet(ScopedQuerySet):
+        scope_owner_fields = ("owner", "collaborators")
+        scope_domain = Domain.SALES
+
+    Customer.objects.visible_to(request.user)
+
+Resolving a user's scope costs the same few queries however deep the tree is: the
+subtrees they may see are materialized-path prefixes, and the filter is one indexed
+``path LIKE 'prefix%'`` per subtree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import reduce
+from operator import or_
+
+from django.db import models
+from django.db.models import Q
+from django.http import Http404
+
+from .choices import ROLE_CAPABILITIES, Capability, UnitKind
+
+
+class Domain(models.TextChoices):
+    """Which kind of record is being read; finance and hr see theirs department-wide."""
+
+    SALES = "sales"
+    MONEY = "money"
+    PEOPLE = "people"
+
+
+_DOMAIN_CAPABILITY = {Domain.MONEY: Capability.SEE_MONEY, Domain.PEOPLE: Capability.SEE_PEOPLE}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The resolved scope of one user for one domain."""
+
+    everything: bool = False
+    employee_id: int | None = None
+    unit_paths: tuple[str, ...] = ()
+
+    @property
+    def nothing(self) -> bool:
+        return not self.everything and self.employee_id is None and not self.unit_paths
+
+    def q(self, *owner_fields: str) -> Q:
+        """Rows whose owner is in scope. ``owner_fields`` are paths to an Employee
+        (``"owner"``, ``"collaborators"``); ``""`` means the row is the Employee itself."""
+        if self.everything:
+            return Q()
+        parts = []
+        for field in owner_fields or ("",):
+            id_lookup = field or "pk"
+            unit_lookup = f"{field}__unit__path__startswith" if field else "unit__path__startswith"
+            if self.employee_id is not None:
+                parts.append(Q(**{id_lookup: self.employee_id}))
+            parts.extend(Q(**{unit_lookup: path}) for path in self.unit_paths)
+        if not parts:
+            return Q(pk__in=[])
+        return reduce(or_, parts)
+
+    def covers(self, employee) -> bool:
+        """The same rule for one Employee already in memory (no query when its unit is loaded)."""
+        if self.everything:
+            return True
+        if employee.pk == self.employee_id:
+            return True
+        return any(employee.unit.path.startswith(path) for path in self.unit_paths)
+
+
+def capabilities_of(user) -> frozenset[str]:
+    """Capabilities the user's roles grant (ORG-3), cached on the user object."""
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    cached = getattr(user, "_bizdept_capabilities", None)
+    if cached is not None:
+        return cached
+    caps: set[str] = set()
+    if user.is_superuser:
+        caps |= ROLE_CAPABILITIES["admin"]
+    employee = employee_of(user)
+    if employee is not None and not employee.is_left:
+        for code in employee.roles.values_list("code", flat=True):
+            caps |= ROLE_CAPABILITIES.get(code, frozenset())
+    user._bizdept_capabilities = frozenset(caps)
+    return user._bizdept_capabilities
+
+
+def employee_of(user):
+    """The Employee behind a login, or None (a bare superuser, an anonymous visitor)."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    try:
+        return user.employee
+    except user.__class__.employee.RelatedObjectDoesNotExist:
+        return None
+
+
+def scope_for(user, domain: str = Domain.SALES) -> Scope:
+    """Resolve the scope of ``user`` for ``domain``; cached on the user object."""
+    cache = getattr(user, "_bizdept_scopes", None)
+    if cache is None:
+        cache = {}
+        if getattr(user, "is_authenticated", False):
+            user._bizdept_scopes = cache
+    if domain in cache:
+        return cache[domain]
+    cache[domain] = scope = _resolve(user, domain)
+    return scope
+
+
+def _resolve(user, domain: str) -> Scope:
+    from .models import Unit
+
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Scope()
+    caps = capabilities_of(user)
+    if Capability.ADMINISTER in caps:
+        return Scope(everything=True)
+    employee = employee_of(user)
+    if employee is None or employee.is_left:
+        return Scope()
+    paths = set(Unit.objects.filter(head=employee).values_list("path", flat=True))
+    wide = Capability.SEE_DEPARTMENT in caps or _DOMAIN_CAPABILITY.get(domain) in caps
+    if wide:
+        paths.add(_department_path(employee.unit))
+    return Scope(employee_id=employee.pk, unit_paths=_outermost(paths))
+
+
+def _department_path(unit) -> str:
+    """Path of the department the unit belongs to (its nearest department ancestor),
+    or of the tree's root when there is none. One query."""
+    from .models import Unit
+
+    ids = unit.ancestor_ids()
+    department = (
+        Unit.objects.filter(pk__in=ids, kind=UnitKind.DEPARTMENT)
+        .order_by("-depth").values_list("path", flat=True).first()
+    )
+    return department or f"/{ids[0]}/"
+
+
+def _outermost(paths: set[str]) -> tuple[str, ...]:
+    """Drop paths that lie inside another one: the filter stays as short as it can be."""
+    kept: list[str] = []
+    for path in sorted(paths, key=len):
+        if not any(path.startswith(outer) for outer in kept):
+            kept.append(path)
+    return tuple(sorted(kept))
+
+
+class ScopedQuerySet(models.QuerySet):
+    """Base queryset for every employee-owned model: ``visible_to(user)`` in one line."""
+
+    scope_owner_fields: tuple[str, ...] = ("owner",)
+    scope_domain: str = Domain.SALES
+
+    def visible_to(self, user):
+        scope = scope_for(user, self.scope_domain)
+        qs = self.filter(scope.q(*self.scope_owner_fields))
+        if any(self._is_many(field) for field in self.scope_owner_fields):
+            qs = qs.distinct()
+        return qs
+
+    def _is_many(self, field: str) -> bool:
+        if not field:
+            return False
+        return self.model._meta.get_field(field.split("__")[0]).many_to_many
+
+    def get_visible_or_404(self, user, **lookup):
+        """One row the user may see, or 404 whether it is missing or out of scope."""
+        try:
+            return self.visible_to(user).get(**lookup)
+        except (self.model.DoesNotExist, ValueError, TypeError) as exc:
+            raise Http404 from exc
