@@ -6,6 +6,7 @@ os.environ. Defaults give a working demo on SQLite with no configuration at all.
 
 import os
 import secrets
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -42,7 +43,7 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 DEBUG = env_bool("DEBUG", False)
-TESTING = env_bool("BIZDEPT_TESTING", False)
+TESTING = env_bool("BIZDEPT_TESTING", "pytest" in sys.modules)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
@@ -212,6 +213,16 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# --- tests ----------------------------------------------------------------------------
+if TESTING:
+    # Fast hashing, and django-zeal around every request so that an N+1 query in a page
+    # or an endpoint fails the test that requested it.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    INSTALLED_APPS.append("zeal")
+    MIDDLEWARE.insert(0, "zeal.middleware.zeal_middleware")
+    ZEAL_RAISE = True
+    ZEAL_NPLUSONE_THRESHOLD = 2
 
 # --- bizdept --------------------------------------------------------------------------
 BIZDEPT_PAGE_SIZE = 25

@@ -147,5 +147,5 @@ def ensure_roles() -> None:
     """The seven roles of ORG-3 exist (idempotent; migrations and the demo call it)."""
     from .choices import RoleCode
 
-    for code in RoleCode.values:
-        Role.objects.get_or_create(code=code)
+    existing = set(Role.objects.values_list("code", flat=True))
+    Role.objects.bulk_create([Role(code=code) for code in RoleCode.values if code not in existing])
