@@ -1,8 +1,15 @@
-"""The History tab (ORG-5): who changed what, when, before and after."""
+"""The History tab (ORG-5): who changed what, when, before and after.
 
+Built from django-simple-history's rows with a constant number of queries: the history
+rows (with their user), the many-to-many rows of all of them at once, and one lookup per
+related model to show names instead of ids.
+"""
+
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext_lazy as _
+from simple_history.utils import get_m2m_reverse_field_name
 
 KIND_LABELS = {"+": _("Created"), "~": _("Changed"), "-": _("Deleted")}
 
@@ -22,71 +29,102 @@ class Entry:
     changes: list[Change] = field(default_factory=list)
 
 
-def history_entries(obj, *, limit: int = 200) -> list[Entry]:
-    """Newest first. A constant number of queries: the history rows, then one lookup per
-    related model to show names instead of ids."""
-    records = list(obj.history.select_related("history_user").order_by("-history_date",
-                                                                        "-history_id")[:limit + 1])
+def history_entries(obj, *, limit: int = 100) -> list[Entry]:
+    """Newest first, at most ``limit`` entries."""
     model = obj.__class__
-    fk_names = _related_names(model, records)
+    records = list(
+        obj.history.select_related("history_user__employee")
+        .order_by("-history_date", "-history_id")[: limit + 1]
+    )
+    tracked = [f for f in model._meta.concrete_fields
+               if f.name != model._meta.pk.name and _is_tracked(records, f)]
+    m2m = _m2m_values(model, records)
+    names = _names(tracked, m2m, records)
     entries = []
     for index, record in enumerate(records[:limit]):
-        previous = records[index + 1] if index + 1 < len(records) else None
         entry = Entry(when=record.history_date, who=_who(record),
                       kind=str(KIND_LABELS.get(record.history_type, record.history_type)))
+        previous = records[index + 1] if index + 1 < len(records) else None
         if previous is not None and record.history_type == "~":
-            delta = record.diff_against(previous, foreign_keys_are_objs=False)
-            for change in delta.changes:
-                entry.changes.append(Change(
-                    field=_label(model, change.field),
-                    old=_show(model, change.field, change.old, fk_names),
-                    new=_show(model, change.field, change.new, fk_names),
-                ))
+            for f in tracked:
+                old, new = getattr(previous, f.attname), getattr(record, f.attname)
+                if old != new:
+                    entry.changes.append(Change(str(f.verbose_name), _show(f, old, names),
+                                                _show(f, new, names)))
+            for f, values in m2m.items():
+                old, new = values.get(previous.pk, set()), values.get(record.pk, set())
+                if old != new:
+                    entry.changes.append(Change(str(f.verbose_name), _show_many(f, old, names),
+                                                _show_many(f, new, names)))
         entries.append(entry)
     return entries
+
+
+def _is_tracked(records, f) -> bool:
+    return not records or hasattr(records[0], f.attname)
+
+
+def _m2m_values(model, records) -> dict:
+    """{m2m field: {history id: set of related ids}} in one query per field."""
+    if not records:
+        return {}
+    result = {}
+    historical = type(records[0])
+    throughs = {rel.related_model.__name__: rel.related_model
+                for rel in historical._meta.related_objects}
+    for f in getattr(historical, "_history_m2m_fields", []):
+        through = throughs[f"{historical.__name__}_{f.name}"]  # simple-history's naming
+        target = get_m2m_reverse_field_name(f)
+        values = defaultdict(set)
+        rows = through.objects.filter(history__in=[r.pk for r in records])
+        for history_id, related_id in rows.values_list("history_id", f"{target}_id"):
+            values[history_id].add(related_id)
+        result[f] = values
+    return result
+
+
+def _names(fields, m2m, records) -> dict:
+    """{(related model, pk): str} for every related id seen, one query per model."""
+    wanted = defaultdict(set)
+    for f in fields:
+        if f.is_relation and f.many_to_one:
+            wanted[f.related_model] |= {getattr(r, f.attname) for r in records} - {None}
+    for f, values in m2m.items():
+        for ids in values.values():
+            wanted[f.related_model] |= ids
+    names = {}
+    for related_model, ids in wanted.items():
+        if ids:
+            for item in related_model._default_manager.filter(pk__in=ids):
+                names[(related_model, item.pk)] = str(item)
+    return names
 
 
 def _who(record) -> str:
     user = record.history_user
     if user is None:
         return str(_("System"))
-    employee = getattr(user, "employee", None) if hasattr(user, "employee") else None
+    employee = getattr(user, "employee", None) if _has_employee(user) else None
     return employee.name if employee else user.get_username()
 
 
-def _label(model, name: str) -> str:
+def _has_employee(user) -> bool:
     try:
-        return str(model._meta.get_field(name).verbose_name)
-    except Exception:
-        return name
+        user.employee
+    except Exception:  # RelatedObjectDoesNotExist
+        return False
+    return True
 
 
-def _related_names(model, records) -> dict:
-    """{(field, pk): str} for every foreign key value seen in the records."""
-    wanted: dict = {}
-    for f in model._meta.concrete_fields:
-        if f.is_relation and f.many_to_one:
-            ids = {getattr(r, f.attname) for r in records} - {None}
-            if ids:
-                wanted[f] = ids
-    names = {}
-    for f, ids in wanted.items():
-        for obj in f.related_model._default_manager.filter(pk__in=ids):
-            names[(f.name, obj.pk)] = str(obj)
-    return names
-
-
-def _show(model, name, value, fk_names) -> str:
+def _show(f, value, names) -> str:
     if value is None or value == "":
         return "—"
-    try:
-        f = model._meta.get_field(name)
-    except Exception:
-        return str(value)
-    if f.is_relation and f.many_to_one:
-        return fk_names.get((f.name, value), str(value))
-    if f.many_to_many:
-        return ", ".join(str(v) for v in value) or "—"
+    if f.is_relation:
+        return names.get((f.related_model, value), str(value))
     if f.choices:
         return str(dict(f.flatchoices).get(value, value))
     return str(value)
+
+
+def _show_many(f, ids, names) -> str:
+    return ", ".join(sorted(names.get((f.related_model, i), str(i)) for i in ids)) or "—"

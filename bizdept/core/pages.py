@@ -55,6 +55,7 @@ class ListPage(LoginRequiredMixin, TemplateView):
     default_sort: str = ""
     export_name: str = "export"
     row_template: str = ""  # the <tr> for one row
+    fragment_template = "partials/list.html#table"  # what htmx gets: table and pagination
     empty_text: Any = _("Nothing here yet.")
 
     def rows(self):
@@ -74,13 +75,9 @@ class ListPage(LoginRequiredMixin, TemplateView):
         self.queryset = queryset
         context = self.get_context_data(**kwargs)
         if is_fragment_request(request):
-            return self.render_to_response(context, template_suffix="#table")
+            return self.response_class(request=request, template=[self.fragment_template],
+                                       context=context)
         return self.render_to_response(context)
-
-    def render_to_response(self, context, template_suffix="", **kwargs):
-        template = self.get_template_names()[0] + template_suffix
-        return self.response_class(request=self.request, template=[template], context=context,
-                                   using=self.template_engine, **kwargs)
 
     def _sort_key(self, raw: str) -> str:
         keys = {c.key for c in self.columns if c.sort}
