@@ -48,6 +48,15 @@ def is_fragment_request(request) -> bool:
     return bool(htmx) and not htmx.boosted
 
 
+def style_form(form) -> None:
+    """Bootstrap classes on every widget, so templates can render fields plainly."""
+    for field in form.fields.values():
+        widget = field.widget
+        css = "form-select form-select-sm" if getattr(widget, "input_type", "") == "select" \
+            or widget.__class__.__name__.endswith("Select") else "form-control form-control-sm"
+        widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+
+
 class ListPage(LoginRequiredMixin, TemplateView):
     title: Any = ""
     filterset_class = None
@@ -64,10 +73,14 @@ class ListPage(LoginRequiredMixin, TemplateView):
 
     # --- request handling ------------------------------------------------------------
     def get(self, request, *args, **kwargs):
-        self.filterset = self.filterset_class(request.GET or None, queryset=self.rows(),
-                                              request=request) if self.filterset_class else None
-        queryset = self.filterset.qs if self.filterset is not None and self.filterset.is_valid() \
-            else (self.rows() if self.filterset is None else self.rows().none())
+        rows = self.rows()
+        self.filterset = None
+        if self.filterset_class is not None:
+            self.filterset = self.filterset_class(request.GET, queryset=rows, request=request)
+            style_form(self.filterset.form)
+            # Invalid filters show their errors above an empty table, never a crash.
+            rows = self.filterset.qs if self.filterset.is_valid() else rows.none()
+        queryset = rows
         self.sort = self._sort_key(request.GET.get("sort", ""))
         queryset = queryset.order_by(*self._ordering(self.sort))
         if request.GET.get("export") == "xlsx":

@@ -13,13 +13,17 @@ class EmployeeFilterSet(django_filters.FilterSet):
                                   help_text=_("Name, employee number, phone or email"))
     unit = django_filters.ModelChoiceFilter(
         label=_("Unit"), queryset=Unit.objects.order_by("path"), method="in_unit",
+        empty_label=_("All"),
         help_text=_("The unit and every unit under it"),
     )
     position = django_filters.ModelChoiceFilter(label=_("Position"),
-                                                queryset=Position.objects.all())
-    status = django_filters.ChoiceFilter(label=_("Status"), choices=EmployeeStatus.choices)
+                                                queryset=Position.objects.all(),
+                                                empty_label=_("All"))
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=EmployeeStatus.choices,
+                                         empty_label=_("All"))
     role = django_filters.ChoiceFilter(label=_("Role"), choices=RoleCode.choices,
-                                       field_name="roles__code", distinct=True)
+                                       field_name="roles__code", distinct=True,
+                                       empty_label=_("All"))
 
     class Meta:
         model = Employee

@@ -38,6 +38,12 @@ def test_pages_need_sign_in(client, dept):
         assert response.status_code == 302 and "/login/" in response["Location"], url
 
 
+def test_people_list_without_filters_shows_everyone_in_scope(as_user, dept):
+    html = as_user(dept.lead).get(reverse("org:employee_list")).content.decode()
+    assert "业务员甲" in html and "业务员乙" in html and "业务员丙" not in html
+    assert "empty-state" not in html
+
+
 def test_people_list_filters_and_sorts(as_user, dept):
     client = as_user(dept.director)
     url = reverse("org:employee_list")
