@@ -1,6 +1,8 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 
+from .models import employee_or_none
+
 
 class EmployeeBackend(ModelBackend):
     """Password sign-in where a left employee cannot sign in or stay signed in (ORG-2)."""
@@ -8,7 +10,7 @@ class EmployeeBackend(ModelBackend):
     def user_can_authenticate(self, user):
         if not super().user_can_authenticate(user):
             return False
-        employee = getattr(user, "employee", None) if _has_employee(user) else None
+        employee = employee_or_none(user)
         return employee is None or employee.status != "left"
 
     def get_user(self, user_id):
@@ -20,10 +22,3 @@ class EmployeeBackend(ModelBackend):
         )
         return user if user is not None and self.user_can_authenticate(user) else None
 
-
-def _has_employee(user) -> bool:
-    try:
-        user.employee
-    except Exception:  # RelatedObjectDoesNotExist
-        return False
-    return True

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext_lazy as _
 from simple_history.utils import get_m2m_reverse_field_name
 
+from .models import employee_or_none
+
 KIND_LABELS = {"+": _("Created"), "~": _("Changed"), "-": _("Deleted")}
 
 
@@ -104,16 +106,8 @@ def _who(record) -> str:
     user = record.history_user
     if user is None:
         return str(_("System"))
-    employee = getattr(user, "employee", None) if _has_employee(user) else None
+    employee = employee_or_none(user)
     return employee.name if employee else user.get_username()
-
-
-def _has_employee(user) -> bool:
-    try:
-        user.employee
-    except Exception:  # RelatedObjectDoesNotExist
-        return False
-    return True
 
 
 def _show(f, value, names) -> str:

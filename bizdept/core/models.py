@@ -5,6 +5,7 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -20,6 +21,16 @@ class User(AbstractUser):
         swappable = "AUTH_USER_MODEL"
         verbose_name = _("user")
         verbose_name_plural = _("users")
+
+
+def employee_or_none(user):
+    """The org.Employee behind a login, or None (anonymous, a bare superuser)."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    try:
+        return user.employee
+    except ObjectDoesNotExist:
+        return None
 
 
 TOKEN_PREFIX = "bd_"
@@ -42,7 +53,8 @@ class ApiToken(models.Model):
         verbose_name=_("user"),
     )
     name = models.CharField(_("name"), max_length=100)
-    prefix = models.CharField(_("prefix"), max_length=12, help_text=_("First characters, shown to tell tokens apart."))
+    prefix = models.CharField(_("prefix"), max_length=12,
+                              help_text=_("First characters, shown to tell tokens apart."))
     key_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)

@@ -8,12 +8,14 @@ its Excel export. The same view answers the full page, the htmx table fragment a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
@@ -48,12 +50,18 @@ def is_fragment_request(request) -> bool:
     return bool(htmx) and not htmx.boosted
 
 
-def style_form(form) -> None:
+def style_form(form, *, small: bool = True) -> None:
     """Bootstrap classes on every widget, so templates can render fields plainly."""
     for field in form.fields.values():
         widget = field.widget
-        css = "form-select form-select-sm" if getattr(widget, "input_type", "") == "select" \
-            or widget.__class__.__name__.endswith("Select") else "form-control form-control-sm"
+        if widget.__class__.__name__ == "CheckboxSelectMultiple":
+            widget.attrs["class"] = "form-check-input"
+            continue
+        is_select = getattr(widget, "input_type", "") == "select" \
+            or widget.__class__.__name__.endswith("Select")
+        css = "form-select" if is_select else "form-control"
+        if small:
+            css += " form-select-sm" if is_select else " form-control-sm"
         widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
 
 
@@ -66,6 +74,7 @@ class ListPage(LoginRequiredMixin, TemplateView):
     row_template: str = ""  # the <tr> for one row
     fragment_template = "partials/list.html#table"  # what htmx gets: table and pagination
     empty_text: Any = _("Nothing here yet.")
+    create: tuple[str, Any, str] | None = None  # (url name, button label, capability)
 
     def rows(self):
         """Scoped queryset of the rows; subclasses start from their selector."""
@@ -129,8 +138,20 @@ class ListPage(LoginRequiredMixin, TemplateView):
             empty_text=self.empty_text,
             querystring=query.urlencode(),
             filtered=bool(self.filterset is not None and self.filterset.form.has_changed()),
+            **self._create_button(),
         )
         return context
+
+    def _create_button(self) -> dict:
+        """The "New …" button, for those whose roles allow creating (the view checks too)."""
+        if self.create is None:
+            return {}
+        from bizdept.org.scope import capabilities_of
+
+        url_name, label, capability = self.create
+        if capability not in capabilities_of(self.request.user):
+            return {}
+        return {"create_url": reverse(url_name), "create_label": label}
 
     def export(self, queryset):
         columns = [c for c in self.columns if c.export]
@@ -157,3 +178,11 @@ class DetailPage(LoginRequiredMixin, TemplateView):
                 context={"entries": history_entries(self.object), "object": self.object},
             )
         return self.render_to_response(self.get_context_data(object=self.object, **kwargs))
+
+
+def add_domain_errors(form, exc) -> None:
+    """Show a service's DomainError on the form: under its field, or above the form."""
+    errors = exc.error_dict() or {"__all__": [str(exc.message)]}
+    for name, messages in errors.items():
+        for message in messages:
+            form.add_error(name if name in form.fields else None, message)

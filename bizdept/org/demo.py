@@ -166,8 +166,8 @@ def build_demo(ctx: DemoContext) -> None:
                 sales = hire(f"sales{n}{s_index}" if n > 1 or s_index > 1 else "sales",
                              RoleCode.SALES, team, "sales", (0, 6))
                 if s_index > 3:  # the newest two learn from a senior colleague (一带一)
-                    services.employee_update(employee=sales,
-                                             mentor=ctx.by_username[f"sales{n}1" if n > 1 else "sales"])
+                    senior = ctx.by_username[f"sales{n}1" if n > 1 else "sales"]
+                    services.employee_update(employee=sales, mentor=senior)
     ctx.logins[1:1] = [
         (RoleCode.MANAGER, "manager1", ctx.by_username["manager1"].name),
         (RoleCode.LEAD, "lead1", ctx.by_username["lead1"].name),

@@ -139,7 +139,8 @@ class Employee(models.Model):
         verbose_name_plural = _("employees")
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(leave_date__isnull=True) | models.Q(leave_date__gte=models.F("hire_date")),
+                condition=models.Q(leave_date__isnull=True)
+                | models.Q(leave_date__gte=models.F("hire_date")),
                 name="employee_leave_after_hire",
                 violation_error_message=_("The leave date cannot be before the hire date."),
             ),

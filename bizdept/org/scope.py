@@ -24,6 +24,8 @@ from django.db import models
 from django.db.models import Q
 from django.http import Http404
 
+from bizdept.core.models import employee_or_none
+
 from .choices import ROLE_CAPABILITIES, Capability, UnitKind
 
 
@@ -95,12 +97,7 @@ def capabilities_of(user) -> frozenset[str]:
 
 def employee_of(user):
     """The Employee behind a login, or None (a bare superuser, an anonymous visitor)."""
-    if not getattr(user, "is_authenticated", False):
-        return None
-    try:
-        return user.employee
-    except user.__class__.employee.RelatedObjectDoesNotExist:
-        return None
+    return employee_or_none(user)
 
 
 def scope_for(user, domain: str = Domain.SALES) -> Scope:
@@ -180,3 +177,12 @@ class ScopedQuerySet(models.QuerySet):
             return self.visible_to(user).get(**lookup)
         except (self.model.DoesNotExist, ValueError, TypeError) as exc:
             raise Http404 from exc
+
+
+def require_capability(user, capability: str) -> None:
+    """Refuse (403) an action the user's roles do not grant. Reads of records outside the
+    scope answer 404 before this is ever asked."""
+    from django.core.exceptions import PermissionDenied
+
+    if capability not in capabilities_of(user):
+        raise PermissionDenied

@@ -87,7 +87,8 @@ def test_people_list_exports_the_filtered_rows_to_excel(as_user, dept):
 
 
 def test_people_list_empty_state(as_user, dept):
-    html = as_user(dept.director).get(reverse("org:employee_list"), {"q": "无此人"}).content.decode()
+    response = as_user(dept.director).get(reverse("org:employee_list"), {"q": "无此人"})
+    html = response.content.decode()
     assert "empty-state" in html
 
 
