@@ -5,13 +5,18 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from .choices import EmployeeStatus, RoleCode
+from .forms import UnitChoiceField
 from .models import Employee, Position, Unit
+
+
+class UnitFilter(django_filters.ModelChoiceFilter):
+    field_class = UnitChoiceField
 
 
 class EmployeeFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search",
                                   help_text=_("Name, employee number, phone or email"))
-    unit = django_filters.ModelChoiceFilter(
+    unit = UnitFilter(
         label=_("Unit"), queryset=Unit.objects.order_by("path"), method="in_unit",
         empty_label=_("All"),
         help_text=_("The unit and every unit under it"),
