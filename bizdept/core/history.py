@@ -8,6 +8,7 @@ related model to show names instead of ids.
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from simple_history.utils import get_m2m_reverse_field_name
 
@@ -51,12 +52,13 @@ def history_entries(obj, *, limit: int = 100) -> list[Entry]:
             for f in tracked:
                 old, new = getattr(previous, f.attname), getattr(record, f.attname)
                 if old != new:
-                    entry.changes.append(Change(str(f.verbose_name), _show(f, old, names),
+                    entry.changes.append(Change(capfirst(f.verbose_name), _show(f, old, names),
                                                 _show(f, new, names)))
             for f, values in m2m.items():
                 old, new = values.get(previous.pk, set()), values.get(record.pk, set())
                 if old != new:
-                    entry.changes.append(Change(str(f.verbose_name), _show_many(f, old, names),
+                    entry.changes.append(Change(capfirst(f.verbose_name),
+                                                _show_many(f, old, names),
                                                 _show_many(f, new, names)))
         entries.append(entry)
     return entries
