@@ -7,6 +7,7 @@ department of the same company.
 """
 
 import pytest
+
 from bizdept.org.tests.factories import DepartmentFactory
 
 

@@ -1,6 +1,6 @@
 """The one NinjaAPI: /api/v1/, each app mounts its router here."""
 
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Swagger
 
 from bizdept.core.api import AUTH, install_error_handlers
 from bizdept.org.api import router as org_router
@@ -13,6 +13,9 @@ api = NinjaAPI(
     auth=AUTH,
     urls_namespace="api-1.0.0",
     docs_url="/docs",
+    # Swagger UI from ninja's own static files (no CDN); no validatorUrl, or the page would
+    # load a badge from validator.swagger.io and send it the schema's address.
+    docs=Swagger(settings={"validatorUrl": None}),
     openapi_url="/openapi.json",
     docs_decorator=None,
 )

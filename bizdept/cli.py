@@ -25,8 +25,20 @@ def _serve(args: list[str]) -> None:
     """Production-style server: gunicorn with a few workers."""
     bind = os.environ.get("BIND", "127.0.0.1:8000")
     workers = os.environ.get("WEB_CONCURRENCY", str(max(2, (os.cpu_count() or 1) * 2)))
-    os.execvp(sys.executable, [sys.executable, "-m", "gunicorn", "bizdept.wsgi:application",
-                               "--bind", bind, "--workers", workers, *args])
+    command = [sys.executable, "-m", "gunicorn", "bizdept.wsgi:application",
+               "--bind", bind, "--workers", workers]
+    if _gunicorn_major() >= 27:  # no shared ~/.gunicorn control socket between instances
+        command.append("--no-control-socket")
+    os.execvp(sys.executable, [*command, *args])
+
+
+def _gunicorn_major() -> int:
+    from importlib.metadata import version
+
+    try:
+        return int(version("gunicorn").split(".")[0])
+    except Exception:
+        return 0
 
 
 if __name__ == "__main__":

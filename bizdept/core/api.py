@@ -113,6 +113,32 @@ class Mapped:
         return [self.fn(obj) for obj in self.queryset[item]]
 
 
+def input_error_message(err: dict) -> str:
+    """pydantic's message for one input error, in the user's language."""
+    ctx = err.get("ctx") or {}
+    kind = err.get("type", "")
+    messages = {
+        "missing": lambda: _("This field is required."),
+        "int_parsing": lambda: _("Enter a whole number."),
+        "int_type": lambda: _("Enter a whole number."),
+        "int_from_float": lambda: _("Enter a whole number."),
+        "greater_than_equal": lambda: _("Must be at least %s.") % ctx.get("ge"),
+        "greater_than": lambda: _("Must be more than %s.") % ctx.get("gt"),
+        "less_than_equal": lambda: _("Must be at most %s.") % ctx.get("le"),
+        "less_than": lambda: _("Must be less than %s.") % ctx.get("lt"),
+        "string_too_long": lambda: _("At most %s characters.") % ctx.get("max_length"),
+        "string_too_short": lambda: _("At least %s characters.") % ctx.get("min_length"),
+        "string_pattern_mismatch": lambda: _("Contains characters that are not allowed."),
+        "literal_error": lambda: _("Must be one of: %s.") % ctx.get("expected", ""),
+        "enum": lambda: _("Must be one of: %s.") % ctx.get("expected", ""),
+        "date_parsing": lambda: _("Enter a valid date (YYYY-MM-DD)."),
+        "date_from_datetime_parsing": lambda: _("Enter a valid date (YYYY-MM-DD)."),
+        "bool_parsing": lambda: _("Enter true or false."),
+        "json_invalid": lambda: _("The request body is not valid JSON."),
+    }
+    return str(messages[kind]()) if kind in messages else str(err.get("msg", ""))
+
+
 def _error(api, request, status: int, detail, errors=None):
     return api.create_response(request, {"detail": str(detail), "errors": errors or {}},
                                status=status)
@@ -135,7 +161,7 @@ def install_error_handlers(api) -> None:
         errors: dict[str, list[str]] = {}
         for err in exc.errors:
             loc = [str(p) for p in err.get("loc", ()) if p not in ("query", "body", "path", "form")]
-            errors.setdefault(".".join(loc) or "__all__", []).append(str(err.get("msg", "")))
+            errors.setdefault(".".join(loc) or "__all__", []).append(input_error_message(err))
         return _error(api, request, 422, _("The request is not valid."), errors)
 
     @api.exception_handler(AuthenticationError)

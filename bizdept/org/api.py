@@ -1,10 +1,10 @@
 """ORG API: units (tree and detail) and employees (list, detail, me)."""
 
 import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.http import Http404
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Path, Query, Router, Schema
 from ninja.pagination import paginate
 
 from bizdept.core.api import ERRORS, Mapped, Paginated, filter_errors
@@ -56,9 +56,12 @@ class UnitDetailOut(UnitOut):
     children: list[UnitRef]
 
 
-class PositionOut(Schema):
+class PositionRef(Schema):
     id: int
     name: str
+
+
+class PositionOut(PositionRef):
     responsibilities: str
 
 
@@ -67,7 +70,7 @@ class EmployeeOut(Schema):
     number: str
     name: str
     unit: UnitRef
-    position: PositionOut
+    position: PositionRef
     status: Literal["active", "on_notice", "left"]
     hire_date: datetime.date
     leave_date: datetime.date | None
@@ -76,12 +79,14 @@ class EmployeeOut(Schema):
 
 
 class EmployeeDetailOut(EmployeeOut):
+    position: PositionOut
     mentor: EmployeeRef | None
     roles: list[str]
 
 
 class EmployeeFilterIn(Schema):
-    q: str | None = Field(None, max_length=100)
+    # NUL is declared invalid: PostgreSQL cannot store it and Django's form field refuses it.
+    q: str | None = Field(None, max_length=100, pattern=r"^[^\x00]*$")
     unit: int | None = Field(None, ge=1, le=2**62)
     position: int | None = Field(None, ge=1, le=2**62)
     status: Literal["active", "on_notice", "left"] | None = None
@@ -89,6 +94,10 @@ class EmployeeFilterIn(Schema):
     ordering: Literal["number", "-number", "name", "-name", "hire_date", "-hire_date",
                       "unit", "-unit"] = "number"
 
+
+# Path ids are validated by ninja (not by a Django path converter), so that "/units/x" or
+# "/units/-1" answers 422 with the one error body instead of Django's HTML 404 page.
+ObjectId = Annotated[int, Path(ge=1, le=2**62)]
 
 _ORDERING = {"number": "number", "name": "name", "hire_date": "hire_date", "unit": "unit__path"}
 
@@ -110,22 +119,24 @@ def _tree_out(node) -> dict:
     }
 
 
-def _position_out(position) -> dict:
-    return {"id": position.pk, "name": position.display_name,
-            "responsibilities": position.display_responsibilities}
+def _position_ref(position) -> dict:
+    return {"id": position.pk, "name": position.display_name}
 
 
 def _employee_out(employee) -> dict:
     return {
         "id": employee.pk, "number": employee.number, "name": employee.name,
-        "unit": employee.unit, "position": _position_out(employee.position),
+        "unit": employee.unit, "position": _position_ref(employee.position),
         "status": employee.status, "hire_date": employee.hire_date,
         "leave_date": employee.leave_date, "phone": employee.phone, "email": employee.email,
     }
 
 
 def _employee_detail_out(employee) -> dict:
+    position = employee.position
     return {**_employee_out(employee), "mentor": employee.mentor,
+            "position": {**_position_ref(position),
+                         "responsibilities": position.display_responsibilities},
             "roles": [role.code for role in employee.roles.all()]}
 
 
@@ -141,8 +152,8 @@ def unit_tree(request):
     return [_tree_out(node) for node in selectors.unit_tree(user=request.user)]
 
 
-@router.get("/units/{int:unit_id}", response={200: UnitDetailOut, **ERRORS}, summary="One unit")
-def unit_detail(request, unit_id: int):
+@router.get("/units/{unit_id}", response={200: UnitDetailOut, **ERRORS}, summary="One unit")
+def unit_detail(request, unit_id: ObjectId):
     unit = selectors.unit_get(user=request.user, pk=unit_id)
     return {
         **_unit_out(unit),
@@ -173,8 +184,8 @@ def employee_me(request):
     return _employee_detail_out(selectors.employee_get(user=request.user, pk=me.pk))
 
 
-@router.get("/employees/{int:employee_id}", response={200: EmployeeDetailOut, **ERRORS},
+@router.get("/employees/{employee_id}", response={200: EmployeeDetailOut, **ERRORS},
             summary="One employee")
-def employee_detail(request, employee_id: int):
+def employee_detail(request, employee_id: ObjectId):
     return _employee_detail_out(selectors.employee_get(user=request.user, pk=employee_id))
 
