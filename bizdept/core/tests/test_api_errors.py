@@ -1,0 +1,35 @@
+"""One error body everywhere under /api/, in the user's language."""
+
+
+def test_unknown_api_path_answers_json_404(client, dept):
+    client.force_login(dept.sales.user)
+    response = client.get("/api/v1/no-such-thing")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "未找到。", "errors": {}}
+
+
+def test_wrong_method_answers_json_405(client, dept):
+    client.force_login(dept.sales.user)
+    response = client.delete("/api/v1/employees/me")
+    assert response.status_code in (403, 405)  # CSRF refuses a session DELETE first
+    assert set(response.json()) == {"detail", "errors"}
+
+
+def test_wrong_method_with_a_token_answers_json_405(client, dept):
+    from bizdept.core.services import api_token_create
+
+    _, key = api_token_create(user=dept.sales.user, name="t")
+    response = client.delete("/api/v1/units", HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert response.status_code == 405
+    assert set(response.json()) == {"detail", "errors"}
+
+
+def test_input_errors_are_named_and_translated(client, dept):
+    client.force_login(dept.sales.user)
+    body = client.get("/api/v1/employees", {"page_size": "0"}).json()
+    assert body["errors"] == {"page_size": ["不能小于 1。"]}
+    dept.sales.user.language = "en"
+    dept.sales.user.save()
+    body = client.get("/api/v1/employees", {"page": "x"}).json()
+    assert body["detail"] == "The request is not valid."
+    assert body["errors"] == {"page": ["Enter a whole number."]}
