@@ -88,13 +88,28 @@ class UnitDetailPage(DetailPage):
         context = super().get_context_data(**kwargs)
         unit = self.object
         tree = selectors.unit_tree(user=self.request.user, root=unit)
+        children = tree[0].children if tree else []
         context.update(
             breadcrumbs=selectors.unit_ancestors(unit)[:-1],
-            children=tree[0].children if tree else [],
+            children=children,
+            headcount_chart=_headcount_chart(children) if children else None,
             total_headcount=tree[0].total_headcount if tree else 0,
             members=selectors.unit_members(user=self.request.user, unit=unit),
         )
         return context
+
+
+def _headcount_chart(children) -> dict:
+    """ECharts option: headcount of each sub-unit (the same figures as the table beside)."""
+    names = [child.unit.name for child in children]
+    return {
+        "grid": {"left": 8, "right": 16, "top": 8, "bottom": 8, "containLabel": True},
+        "tooltip": {"trigger": "axis"},
+        "xAxis": {"type": "value", "minInterval": 1},
+        "yAxis": {"type": "category", "data": names[::-1]},
+        "series": [{"type": "bar", "name": str(gettext_lazy("People")),
+                    "data": [child.total_headcount for child in children][::-1]}],
+    }
 
 
 @login_required

@@ -163,3 +163,15 @@ def test_history_tab_query_count_constant(as_user, dept):
     for i in range(5):
         services.employee_update(employee=dept.sales, phone=str(i + 2), by=dept.hr)
     assert count_queries(client, url) == small
+
+
+def test_unit_detail_charts_headcount_with_the_same_figures_as_its_table(as_user, dept):
+    import json
+    import re
+
+    html = as_user(dept.director).get(
+        reverse("org:unit_detail", args=[dept.division.pk])).content.decode()
+    data = json.loads(re.search(r'id="headcount-data"[^>]*>(.*?)</script>', html, re.S).group(1))
+    assert data["yAxis"]["data"][::-1] == ["上海一所", "杭州所"]
+    assert data["series"][0]["data"][::-1] == [3, 2]
+    assert "vendor/echarts/echarts.min.js" in html
