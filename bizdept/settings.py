@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "axes",
     "bizdept.core",
     "bizdept.org",
+    "bizdept.customers",
 ]
 
 MIDDLEWARE = [

@@ -16,6 +16,7 @@ urlpatterns = [
     path("profile/", core_views.profile, name="profile"),
     path("language/", core_views.set_language, name="set_language"),
     path("org/", include("bizdept.org.urls")),
+    path("customers/", include("bizdept.customers.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -5,9 +5,12 @@ rows (with their user), the many-to-many rows of all of them at once, and one lo
 related model to show names instead of ids.
 """
 
+import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from simple_history.utils import get_m2m_reverse_field_name
@@ -19,9 +22,10 @@ KIND_LABELS = {"+": _("Created"), "~": _("Changed"), "-": _("Deleted")}
 
 @dataclass
 class Change:
-    field: str
+    field: str  # the field's label, in the user's language
     old: str
     new: str
+    name: str = ""  # the field's name, for code that filters changes
 
 
 @dataclass
@@ -53,13 +57,13 @@ def history_entries(obj, *, limit: int = 100) -> list[Entry]:
                 old, new = getattr(previous, f.attname), getattr(record, f.attname)
                 if old != new:
                     entry.changes.append(Change(capfirst(f.verbose_name), _show(f, old, names),
-                                                _show(f, new, names)))
+                                                _show(f, new, names), f.name))
             for f, values in m2m.items():
                 old, new = values.get(previous.pk, set()), values.get(record.pk, set())
                 if old != new:
                     entry.changes.append(Change(capfirst(f.verbose_name),
                                                 _show_many(f, old, names),
-                                                _show_many(f, new, names)))
+                                                _show_many(f, new, names), f.name))
         entries.append(entry)
     return entries
 
@@ -119,6 +123,11 @@ def _show(f, value, names) -> str:
         return names.get((f.related_model, value), str(value))
     if f.choices:
         return str(dict(f.flatchoices).get(value, value))
+    if isinstance(value, datetime.datetime):
+        return date_format(timezone.localtime(value) if timezone.is_aware(value) else value,
+                           "Y-m-d H:i")
+    if isinstance(value, datetime.date):
+        return date_format(value, "Y-m-d")
     return str(value)
 
 

@@ -149,7 +149,7 @@ class ListPage(LoginRequiredMixin, TemplateView):
         from bizdept.org.scope import capabilities_of
 
         url_name, label, capability = self.create
-        if capability not in capabilities_of(self.request.user):
+        if capability is not None and capability not in capabilities_of(self.request.user):
             return {}
         return {"create_url": reverse(url_name), "create_label": label}
 

@@ -12,14 +12,14 @@ from .models import ApiToken, hash_token
 MAX_TOKENS_PER_USER = 20
 
 
-def audited_save(instance, *, by=None, exclude=None):
+def audited_save(instance, *, by=None, exclude=None, validate_constraints=True):
     """Validate and save one business record, naming ``by`` in its history (ORG-5).
 
     ``by`` is the acting user or employee. Django's ValidationError becomes a DomainError
     carrying the field messages, so nothing half-valid is written.
     """
     try:
-        instance.full_clean(exclude=exclude)
+        instance.full_clean(exclude=exclude, validate_constraints=validate_constraints)
     except ValidationError as exc:
         errors = validation_error_dict(exc)
         first = next(iter(errors.values()))[0]

@@ -169,22 +169,40 @@ def _outermost(paths: set[str]) -> tuple[str, ...]:
 
 
 class ScopedQuerySet(models.QuerySet):
-    """Base queryset for every employee-owned model: ``visible_to(user)`` in one line."""
+    """Base queryset for every employee-owned model: ``visible_to(user)`` in one line.
+
+    ``scope_owner_fields`` name where the owning employees are: a foreign key
+    (``"owner"``), a path through one (``"customer__owner"``) or a many-to-many on the
+    model itself (``"collaborators"``, read through its join table, so rows never repeat
+    and no DISTINCT is needed).
+    """
 
     scope_owner_fields: tuple[str, ...] = ("owner",)
     scope_domain: str = Domain.SALES
 
     def visible_to(self, user):
         scope = scope_for(user, self.scope_domain)
-        qs = self.filter(scope.q(*self.scope_owner_fields))
-        if any(self._is_many(field) for field in self.scope_owner_fields):
-            qs = qs.distinct()
-        return qs
+        if scope.everything:
+            return self.all()
+        parts = [self._owner_q(scope, field) for field in self.scope_owner_fields]
+        extra = self.also_visible(user)
+        if extra is not None:
+            parts.append(extra)
+        return self.filter(reduce(or_, parts))
 
-    def _is_many(self, field: str) -> bool:
-        if not field:
-            return False
-        return self.model._meta.get_field(field.split("__")[0]).many_to_many
+    def also_visible(self, user) -> Q | None:
+        """Rows visible beyond the owner rule (e.g. the public pool); None for none."""
+        return None
+
+    def _owner_q(self, scope: Scope, field: str) -> Q:
+        if field and "__" not in field and self.model._meta.get_field(field).many_to_many:
+            m2m = self.model._meta.get_field(field)
+            through = m2m.remote_field.through
+            source = m2m.m2m_field_name()          # column pointing at this model
+            target = m2m.m2m_reverse_field_name()  # column pointing at the employee
+            rows = through.objects.filter(scope.q(target)).values(source)
+            return Q(pk__in=rows)
+        return scope.q(field)
 
     def get_visible_or_404(self, user, **lookup):
         """One row the user may see, or 404 whether it is missing or out of scope."""
