@@ -3,6 +3,7 @@
 from ninja import NinjaAPI, Swagger
 
 from bizdept.core.api import AUTH, install_error_handlers
+from bizdept.customers.api import router as customers_router
 from bizdept.org.api import router as org_router
 
 api = NinjaAPI(
@@ -21,3 +22,4 @@ api = NinjaAPI(
 )
 install_error_handlers(api)
 api.add_router("/", org_router)
+api.add_router("/", customers_router)

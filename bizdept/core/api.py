@@ -12,6 +12,7 @@ import logging
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils import timezone
@@ -167,6 +168,12 @@ def install_error_handlers(api) -> None:
     @api.exception_handler(AuthenticationError)
     def unauthenticated(request, exc):
         return _error(api, request, 401, _("Sign in or send a valid API token."))
+
+    @api.exception_handler(PermissionDenied)
+    def forbidden(request, exc):
+        # The record is in scope (or a 404 would have come first); the role does not allow
+        # this action on it.
+        return _error(api, request, 403, _("Your role does not allow this."))
 
     @api.exception_handler(Http404)
     def not_found(request, exc):

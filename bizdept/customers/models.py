@@ -191,8 +191,14 @@ class OwnerChange(models.Model):
 
 
 class VisitQuerySet(ScopedQuerySet):
-    scope_owner_fields = ("employee", "customer__owner")
+    """Visits someone in scope made, and every visit to a customer the user sees (its
+    owner's, a collaborator's, the pool's), as the customer's timeline shows them."""
+
+    scope_owner_fields = ("employee",)
     scope_domain = Domain.SALES
+
+    def also_visible(self, user):
+        return Q(customer__in=Customer.objects.visible_to(user).values("pk"))
 
 
 class Visit(models.Model):

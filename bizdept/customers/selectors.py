@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Q
 from django.utils import timezone
@@ -21,22 +21,47 @@ InflowSource = Callable[[list[int], datetime.date, datetime.date], dict[int, Dec
 INFLOW_SOURCES: list[InflowSource] = []
 
 
+CENT = Decimal("0.01")
+
+
 def register_inflow_source(source: InflowSource) -> InflowSource:
     if source not in INFLOW_SOURCES:
         INFLOW_SOURCES.append(source)
     return source
 
 
+def unregister_inflow_source(source: InflowSource) -> None:
+    """Forget a source (an app being unloaded, a test's fake source); unknown ones are fine."""
+    if source in INFLOW_SOURCES:
+        INFLOW_SOURCES.remove(source)
+
+
+def grading_window(as_of: datetime.date) -> tuple[datetime.date, datetime.date]:
+    """The last 12 months up to and including ``as_of``: from the day after the same date a
+    year earlier (2025-07-01..2026-06-30; for 29 February, from 1 March)."""
+    try:
+        year_ago = as_of.replace(year=as_of.year - 1)
+    except ValueError:  # 29 February: a year earlier there is no such day
+        year_ago = as_of.replace(year=as_of.year - 1, day=28)
+    return year_ago + datetime.timedelta(days=1), as_of
+
+
 def money_received(customer_ids: Iterable[int], *, since: datetime.date,
                    until: datetime.date) -> dict[int, Decimal]:
     """Money received from each customer in [since, until], from every registered source
-    (one aggregate query per source, whatever the number of customers)."""
+    (one aggregate query per source, whatever the number of customers).
+
+    Totals are rounded to the cent (ROUND_HALF_UP): SQLite sums money as REAL, and
+    299999.99999997 must not miss a 300000 threshold. A source may answer floats or
+    strings; they are read through ``str`` so no binary fraction creeps in.
+    """
     ids = list(customer_ids)
     totals: dict[int, Decimal] = defaultdict(Decimal)
     for source in INFLOW_SOURCES:
         for customer_id, amount in source(ids, since, until).items():
-            totals[customer_id] += Decimal(amount)
-    return {customer_id: totals.get(customer_id, Decimal("0")) for customer_id in ids}
+            totals[customer_id] += Decimal(str(amount or 0))
+    return {customer_id: totals.get(customer_id, Decimal("0")).quantize(CENT, ROUND_HALF_UP)
+            for customer_id in ids}
 
 
 def grade_rules() -> list[GradeRule]:
@@ -140,8 +165,6 @@ TIMELINE_QUIET_FIELDS = {"last_followup_at", "next_revisit_on", "graded_at", "po
 def customer_timeline(customer: Customer, *, limit: int = 100) -> list[dict]:
     """One list, newest first, from a constant number of queries (one per kind)."""
     from bizdept.core.history import history_entries
-
-    from .models import Complaint, Survey
 
     items: list[dict] = []
     for visit in (customer.visits.select_related("employee", "contact", "coach")

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,10 +22,10 @@ from bizdept.core.services import audited_save
 from bizdept.core.validators import normalize_company_name, normalize_phone, validate_credit_code
 from bizdept.org.choices import Capability
 from bizdept.org.models import Employee, EmployeeStatus
-from bizdept.org.scope import capabilities_of, employee_of, scope_for
+from bizdept.org.scope import Domain, capabilities_of, employee_of, scope_for
 
 from . import selectors
-from .choices import CustomerKind, OwnerChangeKind, Stage, VisitKind
+from .choices import CustomerKind, Grade, OwnerChangeKind, Stage, VisitKind
 from .models import Contact, Customer, CustomerSettings, GradeRule, OwnerChange, Visit
 
 
@@ -43,19 +43,76 @@ def _actor(by) -> Employee:
     return me
 
 
-def can_edit(by, customer: Customer) -> bool:
-    """The owner, a collaborator, or a head whose subtree holds the owner (ORG-4)."""
-    if customer.owner_id is None:
-        return scope_for(by, "sales").everything
-    if scope_for(by, "sales").covers(customer.owner):
-        return True
+def _is_working(by) -> bool:
+    """An active login of someone who has not left."""
     me = employee_of(by)
-    return me is not None and customer.collaborators.filter(pk=me.pk).exists()
+    return me is not None and not me.is_left and getattr(by, "is_active", False)
+
+
+def can_edit(by, customer: Customer) -> bool:
+    """The owner, a collaborator, or a head whose subtree holds the owner (ORG-4).
+
+    Nobody edits a customer in the public pool until someone claims it (an administrator
+    excepted), and nobody who has left edits anything.
+    """
+    scope = scope_for(by, Domain.SALES)
+    if scope.everything:
+        return True
+    if customer.owner_id is None or not _is_working(by):
+        return False
+    if scope.covers(customer.owner):
+        return True
+    return customer.collaborators.filter(pk=employee_of(by).pk).exists()
 
 
 def _require_edit(by, customer: Customer) -> None:
     if not can_edit(by, customer):
         raise PermissionDenied
+
+
+def _require_owner_or_head(by, customer: Customer) -> None:
+    """Giving a customer up is for its owner or a head above them, not a collaborator."""
+    scope = scope_for(by, Domain.SALES)
+    if scope.everything:
+        return
+    if customer.owner_id is None or not _is_working(by) or not scope.covers(customer.owner):
+        raise PermissionDenied
+
+
+REASON_MAX = 200
+
+
+def _reason(reason: str, message) -> str:
+    """A required reason (transfer, release, manual grade), at most 200 characters."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(message, field="reason", code="required")
+    if len(reason) > REASON_MAX:
+        raise DomainError(_("The reason is too long (%d characters at most).") % REASON_MAX,
+                          field="reason", code="too_long")
+    return reason
+
+
+def _history_reason(reason: str) -> str:
+    """The reason as the audit history keeps it: its column holds 100 characters, the
+    OwnerChange row and the manual grade keep the whole reason."""
+    limit = Customer.history.model._meta.get_field("history_change_reason").max_length or 100
+    return reason if len(reason) <= limit else reason[:limit - 1] + "…"
+
+
+def _refuse_unknown(fields: dict, allowed: set[str]) -> None:
+    unknown = sorted(set(fields) - allowed)
+    if unknown:
+        raise DomainError(_("These fields cannot be set here: %s") % ", ".join(unknown),
+                          field=unknown[0], code="unknown_field")
+
+
+def _refuse_left(employees: Iterable[Employee], field: str) -> None:
+    for employee in employees:
+        if employee.status == EmployeeStatus.LEFT:
+            message = (_("%s has left and cannot work on customers.") if field == "collaborators"
+                       else _("%s has left and cannot own customers."))
+            raise DomainError(message % employee.name, field=field, code="left")
 
 
 def _require_head_of(by, employees: Iterable[Employee]) -> None:
@@ -81,6 +138,8 @@ def _identity(*, name: str, kind: str, credit_code: str, phone: str) -> _Identit
     name = (name or "").strip()
     if not name:
         errors["name"] = [_("Enter the customer's name.")]
+    elif len(name) > NAME_MAX:
+        errors["name"] = [_("The name is too long (%d characters at most).") % NAME_MAX]
     code = ""
     if credit_code:
         try:
@@ -95,16 +154,26 @@ def _identity(*, name: str, kind: str, credit_code: str, phone: str) -> _Identit
     if errors:
         first = next(iter(errors.values()))[0]
         raise DomainError(first, code="invalid", errors=errors)
-    return _Identity(name, normalize_company_name(name), code, normalized_phone)
+    # NFKC may lengthen a name ("㍿" is four characters once unfolded); the key is only
+    # compared, so cutting it to the column's width costs nothing real.
+    key = normalize_company_name(name)[:NAME_MAX]
+    return _Identity(name, key, code, normalized_phone)
+
+
+NAME_MAX = 200
 
 
 def _refuse_duplicates(identity: _Identity, *, extra_phones=(), exclude_pk=None) -> None:
     found = selectors.duplicate_of(name_key=identity.name_key, credit_code=identity.credit_code,
                                    phones=[identity.phone, *extra_phones], exclude_pk=exclude_pk)
-    if found is None:
-        return
-    existing, matched_on = found
-    field = {"credit_code": "credit_code", "name": "name", "phone": "phone"}[matched_on]
+    if found is not None:
+        raise _duplicate(*found)
+
+
+def _duplicate(existing: Customer, matched_on: str, field: str | None = None):
+    """The refusal (409) naming only the existing customer's owner and their unit: the
+    salesperson learns whom to talk to, not the other customer's details."""
+    field = field or matched_on
     what = {"credit_code": _("this credit code"), "name": _("this name"),
             "phone": _("this phone number")}[matched_on]
     if existing.owner_id is None:
@@ -114,7 +183,7 @@ def _refuse_duplicates(identity: _Identity, *, extra_phones=(), exclude_pk=None)
         message = _("A customer with %(what)s already exists; it belongs to %(owner)s "
                     "(%(unit)s).") % {"what": what, "owner": existing.owner.name,
                                       "unit": existing.owner.unit.name}
-    raise DuplicateCustomer(message, code="duplicate", field=field)
+    return DuplicateCustomer(message, code="duplicate", field=field)
 
 
 CUSTOMER_FIELDS = {"kind", "name", "credit_code", "industry", "region", "source", "stage",
@@ -125,26 +194,34 @@ CUSTOMER_FIELDS = {"kind", "name", "credit_code", "industry", "region", "source"
 def customer_create(*, by, name: str, kind: str = CustomerKind.COMPANY, credit_code: str = "",
                     phone: str = "", owner: Employee | None = None,
                     collaborators: Iterable[Employee] = (), **fields) -> Customer:
-    """A new customer, owned by its creator unless a head gives it to someone in scope."""
+    """A new customer, owned by its creator unless a head gives it to someone in scope.
+
+    It starts with the grade that no money earns (D by default) and its first revisit due
+    by that grade's interval; nobody has paid anything yet, so no recompute is needed.
+    """
     me = _actor(by)
-    unknown = set(fields) - CUSTOMER_FIELDS
-    if unknown:
-        raise DomainError(_("These fields cannot be set here: %s") % ", ".join(sorted(unknown)))
+    _refuse_unknown(fields, CUSTOMER_FIELDS)
     owner = owner or me
+    _refuse_left([owner], "owner")
     if owner.pk != me.pk:
         _require_head_of(by, [owner])
+    collaborators = [c for c in collaborators if c.pk != owner.pk]
+    _refuse_left(collaborators, "collaborators")
     identity = _identity(name=name, kind=kind, credit_code=credit_code, phone=phone)
     _refuse_duplicates(identity)
+    rules = selectors.grade_rules()
+    rule = grade_for(Decimal("0"), rules)
+    today = timezone.localdate()
     customer = Customer(kind=kind, name=identity.name, name_key=identity.name_key,
                         credit_code=identity.credit_code, phone=identity.phone, owner=owner,
+                        grade=rule.grade if rule else "", graded_at=timezone.now(),
+                        next_revisit_on=revisit_due_on(today, _interval(rules, rule)),
                         **fields)
     _save_unique(customer, by=by)
-    if collaborators:
-        customer.collaborators.set(list(collaborators))
+    if _write_collaborators(customer, collaborators):
+        _copy_collaborators_to_history(list(customer.history.all()[:1]))
     OwnerChange.objects.create(customer=customer, kind=OwnerChangeKind.CREATED, to_owner=owner,
                                by=me)
-    customer_grade_recompute(customers=[customer])
-    customer.refresh_from_db()
     return customer
 
 
@@ -161,9 +238,7 @@ def _save_unique(customer: Customer, *, by) -> None:
 @transaction.atomic
 def customer_update(*, customer: Customer, by, **fields) -> Customer:
     _require_edit(by, customer)
-    unknown = set(fields) - CUSTOMER_FIELDS
-    if unknown:
-        raise DomainError(_("These fields cannot be changed here: %s") % ", ".join(sorted(unknown)))
+    _refuse_unknown(fields, CUSTOMER_FIELDS)
     identity_keys = {"name", "kind", "credit_code", "phone"}
     if identity_keys & set(fields):
         identity = _identity(name=fields.get("name", customer.name),
@@ -181,57 +256,132 @@ def customer_update(*, customer: Customer, by, **fields) -> Customer:
 
 @transaction.atomic
 def customer_set_collaborators(*, customer: Customer, by, collaborators: Iterable[Employee]):
+    """Replace the collaborators; one history row for the change (none when nothing
+    changes), a constant number of queries however many are added or removed."""
     _require_edit(by, customer)
     collaborators = [c for c in collaborators if c.pk != customer.owner_id]
-    customer._history_user = by
-    customer.collaborators.set(collaborators)
+    _refuse_left(collaborators, "collaborators")
+    if _write_collaborators(customer, collaborators):
+        _record_history([customer], by=by, reason="")
     return customer
+
+
+def _write_collaborators(customer: Customer, employees: Iterable[Employee]) -> bool:
+    """Make the join rows say ``employees``; True when that changed anything.
+
+    Written straight to the join table: ``.set()`` would send a signal per removal and
+    per addition, and simple-history would write (and re-read) a history row for each.
+    """
+    through = Customer.collaborators.through
+    wanted = {e.pk for e in employees}
+    current = set(through.objects.filter(customer=customer)
+                  .values_list("employee_id", flat=True)) if customer.pk else set()
+    if wanted == current:
+        return False
+    if current - wanted:
+        through.objects.filter(customer=customer, employee_id__in=current - wanted).delete()
+    through.objects.bulk_create([through(customer_id=customer.pk, employee_id=pk)
+                                 for pk in sorted(wanted - current)])
+    getattr(customer, "_prefetched_objects_cache", {}).pop("collaborators", None)
+    return True
 
 
 # --- owner changes: transfer, pool (CUS-6, CUS-7) ------------------------------------
 @transaction.atomic
 def customer_transfer(*, customers: Iterable[Customer], to_owner: Employee, by,
                       reason: str) -> int:
-    """A head gives customers to someone in their subtree, with a reason (single or bulk)."""
+    """A head gives customers to someone in their subtree, with a reason (single or bulk).
+
+    Every move is an OwnerChange row and a history row (ORG-5) naming the head and the
+    reason; collaborators stay, except the new owner, who no longer needs to be one.
+    The follow-up clock is not touched: the pool sweep gives a new owner the full
+    release period from the transfer (see ``pool_release_stale``).
+    """
     me = _actor(by)
-    reason = (reason or "").strip()
-    if not reason:
-        raise DomainError(_("Give a reason for the transfer."), field="reason", code="required")
-    if to_owner.status == EmployeeStatus.LEFT:
-        raise DomainError(_("%s has left and cannot own customers.") % to_owner.name,
-                          field="to_owner")
+    if Capability.MANAGE_TEAM not in capabilities_of(by):
+        raise PermissionDenied
+    reason = _reason(reason, _("Give a reason for the transfer."))
+    _refuse_left([to_owner], "to_owner")
     ids = [c.pk for c in customers]
-    locked = list(Customer.objects.select_for_update().select_related("owner__unit")
+    if not ids:
+        raise DomainError(_("Choose the customers to transfer."), field="customers",
+                          code="required")
+    locked = list(Customer.objects.select_for_update(of=("self",)).select_related("owner__unit")
                   .filter(pk__in=ids))
     if len(locked) != len(set(ids)):
         raise DomainError(_("Some of these customers no longer exist."), field="customers")
     _require_head_of(by, [to_owner, *[c.owner for c in locked]])
-    now = timezone.now()
     moved = [c for c in locked if c.owner_id != to_owner.pk]
+    if not moved:
+        return 0
     OwnerChange.objects.bulk_create([
         OwnerChange(customer=c, kind=OwnerChangeKind.TRANSFER, from_owner=c.owner,
                     to_owner=to_owner, reason=reason, by=me) for c in moved])
+    Customer.collaborators.through.objects.filter(
+        customer__in=[c.pk for c in moved], employee=to_owner).delete()
+    now = timezone.now()
     for customer in moved:
         customer.owner = to_owner
         customer.pooled_at = None
-        customer.last_followup_at = customer.last_followup_at or now
-    Customer.objects.bulk_update(moved, ["owner", "pooled_at", "last_followup_at"])
+        customer.updated_at = now
+    customer_dates = _next_revisit_dates(moved)
+    for customer in moved:
+        customer.next_revisit_on = customer_dates[customer.pk]
+    Customer.objects.bulk_update(moved, ["owner", "pooled_at", "next_revisit_on", "updated_at"],
+                                 batch_size=BULK_BATCH)
     _record_history(moved, by=by, reason=reason)
-    _set_next_revisit(moved)
     return len(moved)
 
 
+BULK_BATCH = 500
+
+
 def _record_history(customers: list[Customer], *, by, reason: str) -> None:
-    """bulk_update skips signals; write the audit rows (ORG-5) in one statement."""
-    Customer.history.bulk_history_create(customers, update=True, default_user=by,
-                                         default_change_reason=reason)
+    """bulk_update skips signals: write the audit rows (ORG-5) in bulk, with the
+    collaborators each customer has now, so the History tab does not see them vanish.
+    A constant number of statements however many customers."""
+    if not customers:
+        return
+    user = getattr(by, "user", by)
+    rows = Customer.history.bulk_history_create(customers, update=True, default_user=user,
+                                                default_change_reason=_history_reason(reason),
+                                                batch_size=BULK_BATCH)
+    _copy_collaborators_to_history(rows)
+
+
+def _copy_collaborators_to_history(rows) -> None:
+    """Give history rows the collaborators their customers have now (simple-history's
+    own m2m rows, which bulk writes skip). Two statements however many rows."""
+    if not rows or rows[0].pk is None:  # a backend that cannot return ids: no m2m copy
+        return
+    history_model = Customer.history.model
+    through = Customer.collaborators.through
+    collaborators: dict[int, list[tuple[int, int]]] = {}
+    for row_id, customer_id, employee_id in (
+            through.objects.filter(customer__in={row.id for row in rows})
+            .values_list("pk", "customer_id", "employee_id")):
+        collaborators.setdefault(customer_id, []).append((row_id, employee_id))
+    if not collaborators:
+        return
+    m2m_model = next(rel.related_model for rel in history_model._meta.related_objects
+                     if rel.related_model.__name__ == f"{history_model.__name__}_collaborators")
+    m2m_model.objects.bulk_create([
+        m2m_model(id=row_id, history_id=row.pk, customer_id=row.id, employee_id=employee_id)
+        for row in rows for row_id, employee_id in collaborators.get(row.id, ())
+    ], batch_size=BULK_BATCH)
 
 
 @transaction.atomic
 def customer_claim(*, customer: Customer, by) -> Customer:
-    """Take a customer from the pool, within the daily and total limits (CUS-6)."""
+    """Take a customer from the pool, within the daily and total limits (CUS-6).
+
+    The customer row is locked, so of two people claiming it at once the second gets a
+    Conflict (409); the claimant's row is locked too, so parallel claims of one person
+    cannot slip past the limits together.
+    """
     me = _actor(by)
     settings = CustomerSettings.current()
+    Employee.objects.select_for_update().filter(pk=me.pk).values_list("pk").first()
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     if customer.owner_id is not None:
         raise Conflict(_("Someone else has just claimed this customer."), code="taken")
@@ -247,29 +397,35 @@ def customer_claim(*, customer: Customer, by) -> Customer:
     customer.owner = me
     customer.pooled_at = None
     customer.last_followup_at = timezone.now()
+    customer.next_revisit_on = _next_revisit_dates([customer])[customer.pk]
     audited_save(customer, by=by)
     OwnerChange.objects.create(customer=customer, kind=OwnerChangeKind.CLAIM, to_owner=me, by=me)
-    _set_next_revisit([customer])
     return customer
 
 
 @transaction.atomic
 def customer_release(*, customer: Customer, by, reason: str) -> Customer:
-    """Give a customer back to the pool (its owner or their head), with a reason."""
+    """Give a customer back to the pool (its owner or their head), with a reason.
+
+    A collaborator may not: the customer is not theirs to give up. Releasing a customer
+    that is already back in the pool is a conflict (someone else did it first).
+    """
     me = _actor(by)
-    _require_edit(by, customer)
-    reason = (reason or "").strip()
-    if not reason:
-        raise DomainError(_("Give a reason for releasing the customer."), field="reason")
-    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    _require_owner_or_head(by, customer)
+    reason = _reason(reason, _("Give a reason for releasing the customer."))
+    customer = Customer.objects.select_for_update(of=("self",)).select_related("owner__unit").get(
+        pk=customer.pk)
+    if customer.owner_id is None:
+        raise Conflict(_("This customer is already in the public pool."), code="in_pool")
+    _require_owner_or_head(by, customer)
     OwnerChange.objects.create(customer=customer, kind=OwnerChangeKind.RELEASE,
                                from_owner=customer.owner, reason=reason, by=me)
     customer.owner = None
     customer.pooled_at = timezone.now()
     customer.next_revisit_on = None
-    customer._change_reason = reason
+    customer._change_reason = _history_reason(reason)
+    _write_collaborators(customer, [])  # before the save, so its history row shows none
     audited_save(customer, by=by)
-    customer.collaborators.clear()
     return customer
 
 
@@ -277,15 +433,24 @@ def customer_release(*, customer: Customer, by, reason: str) -> Customer:
 def pool_release_stale(*, now: datetime.datetime | None = None) -> int:
     """The scheduled sweep (CUS-6): customers without follow-up for N days go to the pool.
 
-    Active customers with a follow-up inside the window stay; the sweep is idempotent.
+    Stale means: owned, no follow-up since the cutoff (or never followed up and created
+    before it), and not given to its owner (created, transferred, claimed) since the
+    cutoff either, so a new owner always has the full N days. Customers with a follow-up
+    inside the window stay; running it twice changes nothing the second time. A constant
+    number of statements however many customers go.
     """
     now = now or timezone.now()
     days = CustomerSettings.current().pool_release_days
     cutoff = now - datetime.timedelta(days=days)
+    recently_given = OwnerChange.objects.filter(
+        customer=OuterRef("pk"), at__gte=cutoff,
+        kind__in=[OwnerChangeKind.CREATED, OwnerChangeKind.TRANSFER, OwnerChangeKind.CLAIM])
     stale = list(
-        Customer.objects.select_for_update().filter(owner__isnull=False).filter(
-            Q(last_followup_at__lt=cutoff)
-            | Q(last_followup_at__isnull=True, created_at__lt=cutoff))
+        Customer.objects.select_for_update()
+        .filter(owner__isnull=False)
+        .filter(Q(last_followup_at__lt=cutoff)
+                | Q(last_followup_at__isnull=True, created_at__lt=cutoff))
+        .exclude(Exists(recently_given))
     )
     if not stale:
         return 0
@@ -297,9 +462,11 @@ def pool_release_stale(*, now: datetime.datetime | None = None) -> int:
         customer.owner = None
         customer.pooled_at = now
         customer.next_revisit_on = None
-    Customer.objects.bulk_update(stale, ["owner", "pooled_at", "next_revisit_on"], batch_size=1000)
-    _record_history(stale, by=None, reason=reason)
+        customer.updated_at = now
+    Customer.objects.bulk_update(stale, ["owner", "pooled_at", "next_revisit_on", "updated_at"],
+                                 batch_size=BULK_BATCH)
     Customer.collaborators.through.objects.filter(customer__in=[c.pk for c in stale]).delete()
+    _record_history(stale, by=None, reason=reason)
     return len(stale)
 
 
@@ -316,84 +483,130 @@ def revisit_due_on(last: datetime.date, days: int) -> datetime.date:
     return last + datetime.timedelta(days=days)
 
 
-def _set_next_revisit(customers: list[Customer], rules: list[GradeRule] | None = None) -> None:
-    """next_revisit_on = last follow-up (or creation) + its grade's interval."""
+#: Revisit interval of a customer without a grade (no rule matched): the longest one.
+DEFAULT_REVISIT_DAYS = 30
+
+
+def _interval(rules: list[GradeRule], grade) -> int:
+    """Revisit interval of ``grade`` (a grade letter or a rule); ungraded: the longest."""
+    grade = getattr(grade, "grade", grade)
+    intervals = {r.grade: r.revisit_days for r in rules}
+    return intervals.get(grade) or max(intervals.values(), default=DEFAULT_REVISIT_DAYS)
+
+
+def _next_revisit_dates(customers: list[Customer],
+                        rules: list[GradeRule] | None = None) -> dict[int, datetime.date | None]:
+    """When each customer's next revisit is due (CUS-4), from the in-memory state.
+
+    The grade's interval counts from the last follow-up (or from creation): an A customer
+    visited on 1 March is due again on 8 March. When the latest visit agreed on an
+    earlier next date (``next_on``, not before the last follow-up), that date wins. A
+    customer in the pool is nobody's to revisit. Two queries at most, whatever the count.
+    """
     rules = rules if rules is not None else selectors.grade_rules()
-    interval = {r.grade: r.revisit_days for r in rules}
-    fallback = max(interval.values(), default=30)
+    owned = [c.pk for c in customers if c.owner_id is not None and c.pk is not None]
+    agreed: dict[int, datetime.date | None] = {}
+    if owned:
+        latest = (Visit.objects.filter(customer=OuterRef("pk"))
+                  .order_by("-visited_at", "-pk").values("next_on")[:1])
+        agreed = dict(Customer.objects.filter(pk__in=owned)
+                      .annotate(agreed=Subquery(latest)).values_list("pk", "agreed"))
+    dates: dict[int, datetime.date | None] = {}
     for customer in customers:
         if customer.owner_id is None:
-            customer.next_revisit_on = None
+            dates[customer.pk] = None
             continue
-        last = timezone.localdate(customer.last_followup_at or customer.created_at or timezone.now())
-        customer.next_revisit_on = revisit_due_on(last, interval.get(customer.grade, fallback))
-    Customer.objects.bulk_update(customers, ["next_revisit_on"], batch_size=1000)
+        last = timezone.localdate(customer.last_followup_at or customer.created_at
+                                  or timezone.now())
+        due = revisit_due_on(last, _interval(rules, customer.grade))
+        promised = agreed.get(customer.pk)
+        if promised is not None and last <= promised < due:
+            due = promised
+        dates[customer.pk] = due
+    return dates
 
 
+@transaction.atomic
 def customer_grade_recompute(*, customers: Iterable[Customer] | None = None,
                              as_of: datetime.date | None = None, batch: int = 2000) -> int:
     """Re-grade customers (all when none given) from money received in the 12 months up to
-    ``as_of``; manual grades are kept. A constant number of queries per batch."""
+    and including ``as_of`` (``selectors.grading_window``); manual grades are kept. Each
+    customer's next revisit follows its (new) grade. Grade changes are written to the
+    history (ORG-5) as the rules' doing. Returns how many grades changed.
+
+    A constant number of queries per batch of ``batch`` customers: the batch, one
+    aggregate per inflow source, the agreed next dates, the update and the history rows.
+    """
     as_of = as_of or timezone.localdate()
-    since = as_of.replace(year=as_of.year - 1) + datetime.timedelta(days=1) \
-        if not (as_of.month == 2 and as_of.day == 29) else as_of.replace(year=as_of.year - 1,
-                                                                          day=28)
+    since, until = selectors.grading_window(as_of)
     rules = selectors.grade_rules()
     if customers is None:
-        ids = list(Customer.objects.values_list("pk", flat=True))
+        ids = list(Customer.objects.order_by("pk").values_list("pk", flat=True))
     else:
-        ids = [c.pk for c in customers]
+        ids = list(dict.fromkeys(c.pk for c in customers))
     changed = 0
     now = timezone.now()
+    reason = _("Graded by the rules")
     for start in range(0, len(ids), batch):
-        chunk = list(Customer.objects.filter(pk__in=ids[start:start + batch]))
-        received = selectors.money_received([c.pk for c in chunk], since=since, until=as_of)
+        chunk = list(Customer.objects.filter(pk__in=ids[start:start + batch]).order_by("pk"))
+        received = selectors.money_received([c.pk for c in chunk], since=since, until=until)
+        regraded = []
         for customer in chunk:
             if customer.grade_is_manual:
                 continue
+            customer.graded_at = now
             rule = grade_for(received[customer.pk], rules)
             grade = rule.grade if rule else ""
             if grade != customer.grade:
-                changed += 1
-            customer.grade = grade
-            customer.graded_at = now
-        Customer.objects.bulk_update(chunk, ["grade", "graded_at"])
-        _set_next_revisit(chunk, rules)
+                customer.grade = grade
+                regraded.append(customer)
+        dates = _next_revisit_dates(chunk, rules)
+        for customer in chunk:
+            customer.next_revisit_on = dates[customer.pk]
+        Customer.objects.bulk_update(chunk, ["grade", "graded_at", "next_revisit_on"],
+                                     batch_size=BULK_BATCH)
+        _record_history(regraded, by=None, reason=reason)
+        changed += len(regraded)
     return changed
 
 
 @transaction.atomic
 def customer_grade_override(*, customer: Customer, by, grade: str, reason: str) -> Customer:
-    """A head sets a grade by hand; the reason is required and kept (CUS-3)."""
+    """A head sets a grade by hand; the reason is required and kept (CUS-3). The grade
+    then stays through every recompute until ``customer_grade_automatic``."""
     if Capability.MANAGE_TEAM not in capabilities_of(by):
         raise PermissionDenied
     _require_edit(by, customer)
-    reason = (reason or "").strip()
-    if not reason:
-        raise DomainError(_("Give a reason for setting the grade by hand."), field="reason",
-                          code="required")
-    if grade and not GradeRule.objects.filter(grade=grade).exists():
-        raise DomainError(_("Unknown grade."), field="grade")
+    reason = _reason(reason, _("Give a reason for setting the grade by hand."))
+    rules = selectors.grade_rules()
+    if grade not in Grade.values or grade not in {r.grade for r in rules}:
+        raise DomainError(_("Unknown grade."), field="grade", code="invalid")
     customer.grade = grade
     customer.grade_is_manual = True
     customer.grade_reason = reason
     customer.graded_at = timezone.now()
+    customer.next_revisit_on = _next_revisit_dates([customer], rules)[customer.pk]
+    customer._change_reason = _history_reason(reason)
     audited_save(customer, by=by)
-    _set_next_revisit([customer])
     return customer
 
 
 @transaction.atomic
 def customer_grade_automatic(*, customer: Customer, by) -> Customer:
-    """Drop a manual grade; the rules grade the customer again."""
+    """Drop a manual grade; the rules grade the customer again, at once."""
     if Capability.MANAGE_TEAM not in capabilities_of(by):
         raise PermissionDenied
     _require_edit(by, customer)
+    rules = selectors.grade_rules()
+    since, until = selectors.grading_window(timezone.localdate())
+    received = selectors.money_received([customer.pk], since=since, until=until)[customer.pk]
+    rule = grade_for(received, rules)
+    customer.grade = rule.grade if rule else ""
     customer.grade_is_manual = False
     customer.grade_reason = ""
+    customer.graded_at = timezone.now()
+    customer.next_revisit_on = _next_revisit_dates([customer], rules)[customer.pk]
     audited_save(customer, by=by)
-    customer_grade_recompute(customers=[customer])
-    customer.refresh_from_db()
     return customer
 
 
@@ -414,23 +627,34 @@ def _contact_phones(fields: dict) -> dict:
     return fields
 
 
+def _refuse_contact_duplicates(customer: Customer, fields: dict) -> None:
+    """A contact's phone that is another customer's (its own or a contact's) is the same
+    撞单 as a new customer with that phone (CUS-5): refused, naming the owner only."""
+    for key in ("phone", "mobile"):
+        if fields.get(key):
+            found = selectors.duplicate_of(name_key="", phones=[fields[key]],
+                                           exclude_pk=customer.pk)
+            if found is not None:
+                raise _duplicate(found[0], "phone", field=key)
+
+
 @transaction.atomic
 def contact_create(*, customer: Customer, by, **fields) -> Contact:
     _require_edit(by, customer)
-    unknown = set(fields) - CONTACT_FIELDS
-    if unknown:
-        raise DomainError(_("These fields cannot be set here: %s") % ", ".join(sorted(unknown)))
-    contact = Contact(customer=customer, **_contact_phones(dict(fields)))
+    _refuse_unknown(fields, CONTACT_FIELDS)
+    fields = _contact_phones(dict(fields))
+    _refuse_contact_duplicates(customer, fields)
+    contact = Contact(customer=customer, **fields)
     return audited_save(contact, by=by)
 
 
 @transaction.atomic
 def contact_update(*, contact: Contact, by, **fields) -> Contact:
     _require_edit(by, contact.customer)
-    unknown = set(fields) - CONTACT_FIELDS
-    if unknown:
-        raise DomainError(_("These fields cannot be changed here: %s") % ", ".join(sorted(unknown)))
-    for key, value in _contact_phones(dict(fields)).items():
+    _refuse_unknown(fields, CONTACT_FIELDS)
+    fields = _contact_phones(dict(fields))
+    _refuse_contact_duplicates(contact.customer, fields)
+    for key, value in fields.items():
         setattr(contact, key, value)
     return audited_save(contact, by=by)
 
@@ -449,54 +673,75 @@ VISIT_FIELDS = {"kind", "visited_at", "summary", "next_step", "next_on", "contac
 
 @transaction.atomic
 def visit_log(*, customer: Customer, by, check_in: bool = False, **fields) -> Visit:
-    """Record a visit; it is the customer's follow-up and sets the next revisit (CUS-4)."""
+    """Record a visit; it is the customer's follow-up and sets the next revisit (CUS-4).
+
+    The next revisit is due by the customer's grade interval from this visit, or on the
+    visit's agreed next date when that is sooner. A joint visit names its coaching
+    manager: someone above the visitor (their scope covers the visitor), who can then
+    read the visit and review it (``visit_review``).
+    """
     me = _actor(by)
     _require_edit(by, customer)
-    unknown = set(fields) - VISIT_FIELDS
-    if unknown:
-        raise DomainError(_("These fields cannot be set here: %s") % ", ".join(sorted(unknown)))
+    _refuse_unknown(fields, VISIT_FIELDS)
     now = timezone.now()
-    fields.setdefault("visited_at", now)
+    if fields.get("visited_at") is None:
+        fields["visited_at"] = now
     if fields["visited_at"] > now + datetime.timedelta(minutes=5):
         raise DomainError(_("A visit cannot be in the future."), field="visited_at")
+    next_on = fields.get("next_on")
+    if next_on is not None and next_on < timezone.localdate(fields["visited_at"]):
+        raise DomainError(_("The next date cannot be before the visit."), field="next_on")
     contact = fields.get("contact")
     if contact is not None and contact.customer_id != customer.pk:
         raise DomainError(_("This contact belongs to another customer."), field="contact")
     for key in ("latitude", "longitude"):  # browsers send floats; we keep 6 places (~0.1 m)
         if fields.get(key) is not None:
-            fields[key] = Decimal(str(fields[key])).quantize(Decimal("0.000001"))
+            try:
+                fields[key] = Decimal(str(fields[key])).quantize(Decimal("0.000001"))
+            except ArithmeticError:  # "abc", NaN, infinity
+                raise DomainError(_("This is not a location."), field=key,
+                                  code="location") from None
     located = fields.get("latitude") is not None and fields.get("longitude") is not None
     if check_in and not located:
         raise DomainError(_("Checking in needs your location; allow the browser to share it."),
                           field="latitude", code="location")
     if (fields.get("latitude") is None) != (fields.get("longitude") is None):
         raise DomainError(_("Give both latitude and longitude, or neither."), field="latitude")
-    if fields.get("kind") == VisitKind.JOINT and fields.get("coach") is None:
-        raise DomainError(_("A joint visit names the coaching manager."), field="coach")
+    _check_coach(fields.get("kind"), fields.get("coach"), me)
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
     visit = Visit(customer=customer, employee=me, checked_in_at=now if located else None,
                   **fields)
     audited_save(visit, by=by)
-    customer = Customer.objects.select_for_update().get(pk=customer.pk)
     if customer.last_followup_at is None or visit.visited_at > customer.last_followup_at:
         customer.last_followup_at = visit.visited_at
     if customer.stage == Stage.DORMANT:
         customer.stage = Stage.ACTIVE
-    customer.save(update_fields=["last_followup_at", "stage", "updated_at"])
-    _set_next_revisit([customer])
-    if visit.next_on and (customer.next_revisit_on is None
-                          or visit.next_on < customer.next_revisit_on):
-        Customer.objects.filter(pk=customer.pk).update(next_revisit_on=visit.next_on)
+    customer.next_revisit_on = _next_revisit_dates([customer])[customer.pk]
+    customer._history_user = getattr(by, "user", by)
+    customer.save(update_fields=["last_followup_at", "stage", "next_revisit_on", "updated_at"])
     return visit
+
+
+def _check_coach(kind, coach: Employee | None, me: Employee) -> None:
+    if kind != VisitKind.JOINT:
+        if coach is not None:
+            raise DomainError(_("Only a joint visit names a coaching manager."), field="coach")
+        return
+    if coach is None:
+        raise DomainError(_("A joint visit names the coaching manager."), field="coach")
+    if coach.pk == me.pk or coach.is_left or not scope_for(coach.user, Domain.SALES).covers(me):
+        raise DomainError(_("The coaching manager must be someone above you in the "
+                            "organisation."), field="coach", code="coach")
 
 
 @transaction.atomic
 def visit_review(*, visit: Visit, by, review: str, improvement_points: str) -> Visit:
-    """The coaching manager's review of a joint visit (陪同拜访, CUS-8)."""
+    """The coaching manager's review of a joint visit (陪同拜访, CUS-8); only they write it."""
     me = _actor(by)
-    if visit.kind != VisitKind.JOINT:
-        raise DomainError(_("Only joint visits are reviewed."), field="kind")
     if visit.coach_id != me.pk:
         raise PermissionDenied
+    if visit.kind != VisitKind.JOINT:
+        raise DomainError(_("Only joint visits are reviewed."), field="kind")
     if not (review or "").strip():
         raise DomainError(_("Write the review."), field="coach_review", code="required")
     visit.coach_review = review.strip()

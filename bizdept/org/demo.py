@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.utils import timezone
 from faker import Faker
 
 from . import services
@@ -42,7 +43,7 @@ class DemoContext:
     def new(cls, today: datetime.date | None = None) -> DemoContext:
         faker = Faker("zh_CN")
         faker.seed_instance(SEED)
-        return cls(today=today or datetime.date.today(), rng=random.Random(SEED), faker=faker)
+        return cls(today=today or timezone.localdate(), rng=random.Random(SEED), faker=faker)
 
 
 POSITIONS = {

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bizdept.core.errors import DomainError
@@ -134,7 +135,7 @@ def employee_set_status(*, employee: Employee, status: str, by=None,
     employee = Employee.objects.select_for_update().select_related("user").get(pk=employee.pk)
     employee.status = status
     if status == EmployeeStatus.LEFT:
-        employee.leave_date = leave_date or datetime.date.today()
+        employee.leave_date = leave_date or timezone.localdate()
         employee.user.is_active = False
     else:
         employee.leave_date = None

@@ -1,0 +1,627 @@
+"""CUS API: customers (list, detail, create, edit, pool, transfer, grade), their contacts
+and the visits made to them.
+
+Reads go through ``selectors`` (each starts from the scope rule: out of scope or missing
+answers 404); writes go through ``services`` (a refusal is 403, a bad value 400 naming the
+field, a duplicate customer 409 naming who owns it).
+"""
+
+import datetime
+import re
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Field, Path, Query, Router, Schema, Status
+from ninja.pagination import paginate
+from pydantic import BeforeValidator, ConfigDict
+from pydantic_core import PydanticCustomError
+
+from bizdept.core.api import ERRORS, Mapped, Paginated, filter_errors
+from bizdept.core.errors import DomainError
+from bizdept.org.api import EmployeeRef, UnitRef
+from bizdept.org.models import Employee
+
+from . import selectors, services
+from .choices import CustomerKind, Grade, Source, Stage, VisitKind
+from .filters import CustomerFilterSet, VisitFilterSet
+from .models import Customer
+
+router = Router(tags=["customers"])
+
+# --- input types ---------------------------------------------------------------------
+# NUL is refused everywhere: PostgreSQL cannot store it.
+_NO_NUL = r"^[^\x00]*$"
+MAX_ID = 2**62
+
+
+def Text(max_length: int, min_length: int = 0):  # noqa: N802 - reads like a type
+    return Annotated[str, Field(min_length=min_length or None, max_length=max_length,
+                                pattern=_NO_NUL)]
+
+
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+ObjectId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+def _json_int(value):
+    # In JSON (and JSON Schema) 7.0 is the integer 7; "7" and true are not numbers.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+BodyId = Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(_json_int)]
+
+# Dates and times are ISO 8601 text and nothing else: pydantic would also read a number as
+# seconds since 1970 ("until=0" as 1970-01-01), which no client means.
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DATETIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:\d{2})?")
+
+
+def _parsed(pattern, parse, kind):
+    def parse_iso(value):
+        if isinstance(value, str):
+            try:
+                if pattern.fullmatch(value):
+                    return parse(value)
+            except ValueError:
+                pass
+            raise PydanticCustomError(kind, "Input should be a valid ISO 8601 value")
+        return value  # anything else is left to the (strict) type check, which refuses it
+    return BeforeValidator(parse_iso)
+
+
+IsoDate = Annotated[datetime.date,
+                    _parsed(_ISO_DATE, datetime.date.fromisoformat, "date_parsing")]
+IsoDateTime = Annotated[datetime.datetime, _parsed(
+    _ISO_DATETIME, datetime.datetime.fromisoformat, "datetime_parsing")]
+
+
+def _query_bool(value):
+    # "true"/"false" only; pydantic would also take "yes", "on", "1", "t"...
+    if isinstance(value, str):
+        if value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        raise PydanticCustomError("bool_parsing", "Input should be a valid boolean")
+    return value
+
+
+QueryBool = Annotated[bool, BeforeValidator(_query_bool)]
+
+KindIn = Literal[tuple(CustomerKind.values)]
+StageIn = Literal[tuple(Stage.values)]
+SourceIn = Literal[tuple(Source.values)]
+GradeIn = Literal[tuple(Grade.values)]
+VisitKindIn = Literal[tuple(VisitKind.values)]
+
+
+# --- output schemas ------------------------------------------------------------------
+class CustomerRef(Schema):
+    id: int
+    name: str
+
+
+class CustomerOut(Schema):
+    """A list row: what a salesperson scans, nothing more."""
+
+    id: int
+    name: str
+    kind: str
+    credit_code: str
+    region: str
+    stage: str
+    grade: str
+    phone: str
+    owner: EmployeeRef | None
+    last_followup_at: datetime.datetime | None
+    next_revisit_on: datetime.date | None
+    overdue: bool
+
+
+class CustomerDetailOut(CustomerOut):
+    industry: str
+    source: str
+    address: str
+    notes: str
+    owner_unit: UnitRef | None
+    collaborators: list[EmployeeRef]
+    in_pool: bool
+    pooled_at: datetime.datetime | None
+    grade_is_manual: bool
+    grade_reason: str
+    graded_at: datetime.datetime | None
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+
+
+class TransferOut(Schema):
+    moved: int
+
+
+class ContactOut(Schema):
+    id: int
+    customer: CustomerRef
+    name: str
+    title: str
+    phone: str
+    mobile: str
+    email: str
+    wechat: str
+    is_key: bool
+    notes: str
+    created_at: datetime.datetime
+
+
+class ContactRef(Schema):
+    id: int
+    name: str
+
+
+class VisitOut(Schema):
+    id: int
+    customer: CustomerRef
+    employee: EmployeeRef
+    contact: ContactRef | None
+    kind: str
+    visited_at: datetime.datetime
+    summary: str
+    next_step: str
+    next_on: datetime.date | None
+    checked_in_at: datetime.datetime | None
+    coach: EmployeeRef | None
+
+
+class VisitDetailOut(VisitOut):
+    latitude: float | None
+    longitude: float | None
+    accuracy_m: float | None
+    coach_review: str
+    improvement_points: str
+    created_at: datetime.datetime
+
+
+# --- input schemas -------------------------------------------------------------------
+class BodyIn(Schema):
+    """A JSON object with only the fields declared. Unknown fields are refused rather than
+    ignored (a client sending ``owner`` to PATCH must not believe it changed the owner),
+    and so is anything but an object: ninja reads a body's fields as attributes, so a list
+    would otherwise pass as an empty body, which an all-optional PATCH accepts. Strict:
+    "1" is not a number and "yes" is not true in JSON."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class CustomerFilterIn(Schema):
+    q: Text(100) | None = None
+    stage: StageIn | None = None
+    grade: GradeIn | None = None
+    owner: Id | None = Field(None, description="Employee id of the owner.")
+    unit: Id | None = Field(None, description="Owners in this unit or any unit under it.")
+    region: Text(50) | None = None
+    overdue: QueryBool | None = Field(None, description="Revisit due today or earlier.")
+    pool: QueryBool | None = Field(None, description="In the public pool (nobody owns it).")
+    ordering: Literal["name", "-name", "created_at", "-created_at", "next_revisit_on",
+                      "-next_revisit_on", "last_followup_at", "-last_followup_at",
+                      "grade", "-grade"] = "-created_at"
+
+
+class CustomerIn(BodyIn):
+    name: Text(200, 1)
+    kind: KindIn = CustomerKind.COMPANY
+    credit_code: Text(40) = ""
+    industry: Text(50) = ""
+    region: Text(50) = ""
+    source: SourceIn = Source.OTHER
+    stage: StageIn = Stage.PROSPECT
+    phone: Text(40) = ""
+    address: Text(200) = ""
+    notes: Text(2000) = ""
+    owner: BodyId | None = Field(None, description="Employee id; a head may give the customer "
+                             "to someone in their unit. Default: you.")
+    collaborators: list[BodyId] = Field(default_factory=list, max_length=20)
+
+
+class CustomerPatch(BodyIn):
+    """Only the fields sent are changed."""
+
+    name: Text(200, 1) = None
+    kind: KindIn = None
+    credit_code: Text(40) = None
+    industry: Text(50) = None
+    region: Text(50) = None
+    source: SourceIn = None
+    stage: StageIn = None
+    phone: Text(40) = None
+    address: Text(200) = None
+    notes: Text(2000) = None
+    collaborators: list[BodyId] = Field(None, max_length=20)
+
+
+class ReleaseIn(BodyIn):
+    # The reason is kept in the audit history, whose column holds 100 characters.
+    reason: Text(100, 1)
+
+
+class TransferIn(BodyIn):
+    customer_ids: list[BodyId] = Field(..., min_length=1, max_length=500)
+    to_owner: BodyId
+    reason: Text(100, 1)
+
+
+class GradeSetIn(BodyIn):
+    grade: GradeIn
+    reason: Text(200, 1)
+
+
+class ContactIn(BodyIn):
+    name: Text(50, 1)
+    title: Text(50) = ""
+    phone: Text(40) = ""
+    mobile: Text(40) = ""
+    email: Text(254) = ""
+    wechat: Text(50) = ""
+    is_key: bool = False
+    notes: Text(2000) = ""
+
+
+class ContactPatch(BodyIn):
+    name: Text(50, 1) = None
+    title: Text(50) = None
+    phone: Text(40) = None
+    mobile: Text(40) = None
+    email: Text(254) = None
+    wechat: Text(50) = None
+    is_key: bool = None
+    notes: Text(2000) = None
+
+
+class VisitFilterIn(Schema):
+    customer: Id | None = None
+    employee: Id | None = Field(None, description="Employee id of who made the visit.")
+    kind: VisitKindIn | None = None
+    since: IsoDate | None = Field(None, description="Visited on or after this day.")
+    until: IsoDate | None = Field(None, description="Visited on or before this day.")
+
+
+Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
+Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
+
+
+class VisitIn(BodyIn):
+    kind: VisitKindIn = VisitKind.VISIT
+    visited_at: IsoDateTime | None = Field(
+        None, description="When it happened (default: now); a time without an offset is "
+        "read in the department's time zone.")
+    summary: Text(5000, 1)
+    next_step: Text(200) = ""
+    next_on: IsoDate | None = None
+    contact: BodyId | None = None
+    coach: BodyId | None = Field(None, description="The coaching manager of a joint visit.")
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
+    accuracy_m: Annotated[float, Field(ge=0, le=100_000, allow_inf_nan=False)] | None = None
+    check_in: bool = Field(False, description="Check in here: the location is required.")
+
+
+class ReviewIn(BodyIn):
+    review: Text(5000, 1)
+    improvement_points: Text(5000) = ""
+
+
+# --- helpers -------------------------------------------------------------------------
+_CUSTOMER_ORDERING = {"name": "name", "created_at": "created_at",
+                      "next_revisit_on": "next_revisit_on",
+                      "last_followup_at": "last_followup_at", "grade": "grade"}
+
+
+def _is_overdue(customer, today: datetime.date) -> bool:
+    return bool(customer.owner_id and customer.next_revisit_on
+                and customer.next_revisit_on <= today)
+
+
+def _customer_row(today: datetime.date):
+    def row(customer) -> dict:
+        return {
+            "id": customer.pk, "name": customer.name, "kind": customer.kind,
+            "credit_code": customer.credit_code, "region": customer.region,
+            "stage": customer.stage, "grade": customer.grade, "phone": customer.phone,
+            "owner": customer.owner, "last_followup_at": customer.last_followup_at,
+            "next_revisit_on": customer.next_revisit_on,
+            "overdue": _is_overdue(customer, today),
+        }
+    return row
+
+
+def _customer_detail(customer) -> dict:
+    owner = customer.owner
+    return {
+        **_customer_row(timezone.localdate())(customer),
+        "industry": customer.industry, "source": customer.source,
+        "address": customer.address, "notes": customer.notes,
+        "owner_unit": owner.unit if owner else None,
+        "collaborators": sorted(customer.collaborators.all(), key=lambda e: e.number),
+        "in_pool": owner is None, "pooled_at": customer.pooled_at,
+        "grade_is_manual": customer.grade_is_manual, "grade_reason": customer.grade_reason,
+        "graded_at": customer.graded_at, "created_at": customer.created_at,
+        "updated_at": customer.updated_at,
+    }
+
+
+def _fresh_customer(request, pk: int) -> dict:
+    """The customer as a write left it, read again (in scope) for the answer."""
+    try:
+        customer = (selectors.customer_list(user=request.user)
+                    .prefetch_related("collaborators").get(pk=pk))
+    except Customer.DoesNotExist as exc:  # e.g. a head gave it away outside their view
+        raise Http404 from exc
+    return _customer_detail(customer)
+
+
+def _employee(pk: int | None, field: str) -> Employee | None:
+    """The employee a body names by id; an unknown id is a bad value of that field."""
+    if pk is None:
+        return None
+    found = Employee.objects.select_related("unit").filter(pk=pk).first()
+    if found is None:
+        raise DomainError(_("There is no employee with this id."), field=field, code="unknown")
+    return found
+
+
+def _employees(ids: list[int], field: str) -> list[Employee]:
+    wanted = set(ids)
+    found = list(Employee.objects.select_related("unit").filter(pk__in=wanted))
+    if len(found) != len(wanted):
+        raise DomainError(_("There is no employee with this id."), field=field, code="unknown")
+    return found
+
+
+def _contact_out(contact) -> dict:
+    return {
+        "id": contact.pk, "customer": contact.customer, "name": contact.name,
+        "title": contact.title, "phone": contact.phone, "mobile": contact.mobile,
+        "email": contact.email, "wechat": contact.wechat, "is_key": contact.is_key,
+        "notes": contact.notes, "created_at": contact.created_at,
+    }
+
+
+def _visit_out(visit) -> dict:
+    return {
+        "id": visit.pk, "customer": visit.customer, "employee": visit.employee,
+        "contact": visit.contact, "kind": visit.kind, "visited_at": visit.visited_at,
+        "summary": visit.summary, "next_step": visit.next_step, "next_on": visit.next_on,
+        "checked_in_at": visit.checked_in_at, "coach": visit.coach,
+    }
+
+
+def _visit_detail(visit) -> dict:
+    return {
+        **_visit_out(visit),
+        "latitude": visit.latitude, "longitude": visit.longitude,
+        "accuracy_m": visit.accuracy_m, "coach_review": visit.coach_review,
+        "improvement_points": visit.improvement_points, "created_at": visit.created_at,
+    }
+
+
+# Visits before this are typing mistakes, not history (and far-off years cannot be stored
+# in UTC once an offset is applied).
+EARLIEST_VISIT = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
+
+
+def _visited_at(value: datetime.datetime | None) -> datetime.datetime | None:
+    if value is None:
+        return None
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    if value < EARLIEST_VISIT:
+        raise DomainError(_("A visit cannot be before the year 2000."), field="visited_at")
+    if value > timezone.now() + datetime.timedelta(minutes=5):
+        raise DomainError(_("A visit cannot be in the future."), field="visited_at")
+    return value
+
+
+def _coordinate(value: float | None) -> Decimal | None:
+    # Stored with six decimals (about 0.1 m), which is all a phone's fix is worth.
+    return None if value is None else Decimal(f"{value:.6f}")
+
+
+# --- customers -----------------------------------------------------------------------
+@router.get("/customers", response={200: list[CustomerOut], **ERRORS},
+            summary="List customers")
+@paginate(Paginated)
+def customer_list(request, filters: Query[CustomerFilterIn]):
+    data = filters.dict(exclude_none=True)
+    ordering = data.pop("ordering")
+    field = _CUSTOMER_ORDERING[ordering.lstrip("-")]
+    field = "-" + field if ordering.startswith("-") else field
+    filterset = CustomerFilterSet(data, queryset=selectors.customer_list(user=request.user),
+                                  request=request)
+    if not filterset.is_valid():
+        raise filter_errors(filterset)
+    direction = "-pk" if ordering.startswith("-") else "pk"
+    return Mapped(filterset.qs.order_by(field, direction),
+                  _customer_row(timezone.localdate()))
+
+
+@router.post("/customers", response={201: CustomerDetailOut, **ERRORS},
+             summary="Create a customer")
+def customer_create(request, payload: CustomerIn):
+    data = payload.dict()
+    owner = _employee(data.pop("owner"), "owner")
+    collaborators = _employees(data.pop("collaborators"), "collaborators")
+    customer = services.customer_create(by=request.user, owner=owner,
+                                        collaborators=collaborators, **data)
+    return Status(201, _fresh_customer(request, customer.pk))
+
+
+# Registered before /customers/{customer_id}, which would otherwise take "transfer" as an id.
+@router.post("/customers/transfer", response={200: TransferOut, **ERRORS},
+             summary="Transfer customers to another owner")
+def customer_transfer(request, payload: TransferIn):
+    """A head gives one or many customers to someone in their unit, with a reason."""
+    wanted = set(payload.customer_ids)
+    customers = list(selectors.customer_list(user=request.user).filter(pk__in=wanted))
+    missing = wanted - {c.pk for c in customers}
+    if missing:
+        raise DomainError(_("No customer you can see has the id %s.")
+                          % ", ".join(str(pk) for pk in sorted(missing)[:10]),
+                          field="customer_ids", code="unknown")
+    moved = services.customer_transfer(customers=customers, by=request.user,
+                                       to_owner=_employee(payload.to_owner, "to_owner"),
+                                       reason=payload.reason)
+    return {"moved": moved}
+
+
+@router.get("/customers/{customer_id}", response={200: CustomerDetailOut, **ERRORS},
+            summary="One customer")
+def customer_detail(request, customer_id: ObjectId):
+    return _customer_detail(selectors.customer_get(user=request.user, pk=customer_id))
+
+
+@router.patch("/customers/{customer_id}", response={200: CustomerDetailOut, **ERRORS},
+              summary="Edit a customer")
+def customer_update(request, customer_id: ObjectId, payload: CustomerPatch):
+    customer = selectors.customer_get(user=request.user, pk=customer_id)
+    data = payload.dict(exclude_unset=True)
+    collaborators = data.pop("collaborators", None)
+    if data or collaborators is None:  # an empty body still asks: may they edit it?
+        customer = services.customer_update(customer=customer, by=request.user, **data)
+    if collaborators is not None:
+        services.customer_set_collaborators(
+            customer=customer, by=request.user,
+            collaborators=_employees(collaborators, "collaborators"))
+    return _fresh_customer(request, customer.pk)
+
+
+@router.post("/customers/{customer_id}/claim", response={200: CustomerDetailOut, **ERRORS},
+             summary="Claim a customer from the public pool")
+def customer_claim(request, customer_id: ObjectId):
+    customer = selectors.customer_get(user=request.user, pk=customer_id)
+    services.customer_claim(customer=customer, by=request.user)
+    return _fresh_customer(request, customer_id)
+
+
+@router.post("/customers/{customer_id}/release", response={200: CustomerDetailOut, **ERRORS},
+             summary="Release a customer to the public pool")
+def customer_release(request, customer_id: ObjectId, payload: ReleaseIn):
+    customer = selectors.customer_get(user=request.user, pk=customer_id)
+    services.customer_release(customer=customer, by=request.user, reason=payload.reason)
+    return _fresh_customer(request, customer_id)
+
+
+@router.post("/customers/{customer_id}/grade", response={200: CustomerDetailOut, **ERRORS},
+             summary="Set a customer's grade by hand")
+def customer_grade_set(request, customer_id: ObjectId, payload: GradeSetIn):
+    """A head sets the grade; it stays until dropped (DELETE), whatever money comes in."""
+    customer = selectors.customer_get(user=request.user, pk=customer_id)
+    services.customer_grade_override(customer=customer, by=request.user,
+                                     grade=payload.grade, reason=payload.reason)
+    return _fresh_customer(request, customer_id)
+
+
+@router.delete("/customers/{customer_id}/grade", response={200: CustomerDetailOut, **ERRORS},
+               summary="Drop a hand-set grade")
+def customer_grade_automatic(request, customer_id: ObjectId):
+    """The grade follows the rules (money received in 12 months) again."""
+    customer = selectors.customer_get(user=request.user, pk=customer_id)
+    services.customer_grade_automatic(customer=customer, by=request.user)
+    return _fresh_customer(request, customer_id)
+
+
+# --- contacts ------------------------------------------------------------------------
+@router.get("/customers/{customer_id}/contacts", response={200: list[ContactOut], **ERRORS},
+            summary="A customer's contacts")
+@paginate(Paginated)
+def contact_list(request, customer_id: ObjectId):
+    customer = selectors.customer_get(user=request.user, pk=customer_id)
+    contacts = selectors.contact_list(user=request.user).filter(customer=customer)
+    return Mapped(contacts.order_by("-is_key", "name", "pk"), _contact_out)
+
+
+@router.post("/customers/{customer_id}/contacts", response={201: ContactOut, **ERRORS},
+             summary="Add a contact")
+def contact_create(request, customer_id: ObjectId, payload: ContactIn):
+    customer = selectors.customer_get(user=request.user, pk=customer_id)
+    contact = services.contact_create(customer=customer, by=request.user, **payload.dict())
+    return Status(201, _contact_out(selectors.contact_get(user=request.user, pk=contact.pk)))
+
+
+@router.get("/contacts/{contact_id}", response={200: ContactOut, **ERRORS},
+            summary="One contact")
+def contact_detail(request, contact_id: ObjectId):
+    return _contact_out(selectors.contact_get(user=request.user, pk=contact_id))
+
+
+@router.patch("/contacts/{contact_id}", response={200: ContactOut, **ERRORS},
+              summary="Edit a contact")
+def contact_update(request, contact_id: ObjectId, payload: ContactPatch):
+    contact = selectors.contact_get(user=request.user, pk=contact_id)
+    contact = services.contact_update(contact=contact, by=request.user,
+                                      **payload.dict(exclude_unset=True))
+    return _contact_out(contact)
+
+
+@router.delete("/contacts/{contact_id}", response={204: None, **ERRORS},
+               summary="Delete a contact")
+def contact_delete(request, contact_id: ObjectId):
+    contact = selectors.contact_get(user=request.user, pk=contact_id)
+    services.contact_delete(contact=contact, by=request.user)
+    return Status(204, None)
+
+
+# --- visits --------------------------------------------------------------------------
+@router.get("/visits", response={200: list[VisitOut], **ERRORS}, summary="List visits")
+@paginate(Paginated)
+def visit_list(request, filters: Query[VisitFilterIn]):
+    data = filters.dict(exclude_none=True)
+    rows = selectors.visit_list(user=request.user)
+    if "customer" in data:
+        rows = rows.filter(customer_id=data.pop("customer"))
+    if "employee" in data:
+        rows = rows.filter(employee_id=data.pop("employee"))
+    filterset = VisitFilterSet(data, queryset=rows)
+    if not filterset.is_valid():
+        raise filter_errors(filterset)
+    return Mapped(filterset.qs.order_by("-visited_at", "-pk"), _visit_out)
+
+
+@router.post("/customers/{customer_id}/visits", response={201: VisitDetailOut, **ERRORS},
+             summary="Log a visit")
+def visit_log(request, customer_id: ObjectId, payload: VisitIn):
+    """A visit, call or meeting with the customer; it counts as the follow-up and sets the
+    next revisit. With ``check_in`` the location (latitude, longitude) is required."""
+    customer = selectors.customer_get(user=request.user, pk=customer_id)
+    data = payload.dict(exclude_none=True)
+    if "visited_at" in data:
+        data["visited_at"] = _visited_at(data["visited_at"])
+    if "contact" in data:
+        contact = selectors.contact_list(user=request.user).filter(pk=data["contact"]).first()
+        if contact is None:
+            raise DomainError(_("There is no contact with this id."), field="contact",
+                              code="unknown")
+        data["contact"] = contact
+    if "coach" in data:
+        data["coach"] = _employee(data["coach"], "coach")
+    for key in ("latitude", "longitude"):
+        if key in data:
+            data[key] = _coordinate(data[key])
+    visit = services.visit_log(customer=customer, by=request.user, **data)
+    return Status(201, _visit_detail(selectors.visit_get(user=request.user, pk=visit.pk)))
+
+
+@router.get("/visits/{visit_id}", response={200: VisitDetailOut, **ERRORS}, summary="One visit")
+def visit_detail(request, visit_id: ObjectId):
+    return _visit_detail(selectors.visit_get(user=request.user, pk=visit_id))
+
+
+@router.post("/visits/{visit_id}/review", response={200: VisitDetailOut, **ERRORS},
+             summary="Review a joint visit")
+def visit_review(request, visit_id: ObjectId, payload: ReviewIn):
+    """The coaching manager's review of a joint visit they went on."""
+    visit = selectors.visit_get(user=request.user, pk=visit_id)
+    visit = services.visit_review(visit=visit, by=request.user, review=payload.review,
+                                  improvement_points=payload.improvement_points)
+    return _visit_detail(visit)
