@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -552,8 +551,7 @@ class _Demo:
         # each, a third of the demo's time); the phones here are unique by construction,
         # so contacts go in bulk, with the history rows contact_create would have written.
         contacts = [c for p in self.plans for c in p.contacts]
-        with _keeping_timestamps(Contact):
-            Contact.objects.bulk_create(contacts, batch_size=1000)
+        Contact.objects.bulk_create(contacts, batch_size=1000)  # keeps the given created_at
         Contact.history.bulk_history_create(contacts, batch_size=1000)
 
     def write_visits(self):
@@ -574,8 +572,7 @@ class _Demo:
                 elif n < len(days) - 1 and day.weekday() == 6:  # Sunday: on Monday
                     day += datetime.timedelta(days=1)
                 visits.append(self.visit(p, day, first=n == 0, final=n == len(days) - 1))
-        with _keeping_timestamps(Visit):
-            Visit.objects.bulk_create(visits, batch_size=2000)
+        Visit.objects.bulk_create(visits, batch_size=2000)  # keeps the given created_at
         self.visits = visits
 
     def visit(self, p: _Plan, day: datetime.date, *, first: bool, final: bool) -> Visit:
@@ -893,7 +890,7 @@ def build_scale(ctx, size: str) -> None:
             customers.append(Customer(
                 name=name, name_key=normalize_company_name(name),
                 credit_code=credit_code(division, f"{i + 1:08d}"),
-                phone=f"+86{city.area_code[1:]}{6 * 10 ** (city.digits - 1) + i}",
+                phone=f"+86138{i:08d}",  # a valid mobile range, unique by index
                 industry=industry,
                 region=city.region,
                 address=f"{city.region}{district}{ROADS[i % len(ROADS)]}{i % 999 + 1}号",
@@ -914,7 +911,7 @@ def build_scale(ctx, size: str) -> None:
                 count = visits_left
             visits_left -= count
             stories.append((owner, count))
-        with transaction.atomic(), _keeping_timestamps(Customer, Contact):
+        with transaction.atomic():
             Customer.objects.bulk_create(customers, batch_size=SCALE_BATCH)
             contacts = Contact.objects.bulk_create([
                 Contact(customer=c, name=names[i % len(names)], title=TITLES[i % len(TITLES)],
@@ -972,16 +969,3 @@ def _update_column(model, name: str, values: dict) -> None:
         cursor.executemany(sql, [(field.get_db_prep_save(v, connection), pk)
                                  for pk, v in values.items()])
 
-
-@contextmanager
-def _keeping_timestamps(*models):
-    """Let bulk_create write the ``created_at`` the builder gave (auto_now_add would stamp
-    "now" on every row). Only for the builders here, which run alone."""
-    fields = [m._meta.get_field("created_at") for m in models]
-    try:
-        for f in fields:
-            f.auto_now_add = False
-        yield
-    finally:
-        for f in fields:
-            f.auto_now_add = True

@@ -4,14 +4,24 @@ complaints, satisfaction surveys and market intelligence."""
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from bizdept.org.models import Employee, EmployeeStatus
 from bizdept.org.scope import Domain, ScopedQuerySet, employee_of
 
-from .choices import (ComplaintStatus, CustomerKind, Grade, OwnerChangeKind, ReportKind,
-                      Severity, Source, Stage, VisitKind)
+from .choices import (
+    ComplaintStatus,
+    CustomerKind,
+    Grade,
+    OwnerChangeKind,
+    ReportKind,
+    Severity,
+    Source,
+    Stage,
+    VisitKind,
+)
 
 
 class CustomerQuerySet(ScopedQuerySet):
@@ -62,7 +72,7 @@ class Customer(models.Model):
     next_revisit_on = models.DateField(_("next revisit due"), null=True, blank=True,
                                        db_index=True)
 
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = CustomerQuerySet.as_manager()
@@ -107,7 +117,7 @@ class Contact(models.Model):
     wechat = models.CharField(_("WeChat"), max_length=50, blank=True)
     is_key = models.BooleanField(_("key person"), default=False)
     notes = models.TextField(_("notes"), blank=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     objects = ContactQuerySet.as_manager()
     history = HistoricalRecords()
@@ -181,13 +191,16 @@ class OwnerChange(models.Model):
     reason = models.CharField(_("reason"), max_length=200, blank=True)
     by = models.ForeignKey(Employee, on_delete=models.PROTECT, null=True, blank=True,
                            related_name="+", verbose_name=_("by"))
-    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
 
     class Meta:
         ordering = ["-at", "-pk"]
         verbose_name = _("owner change")
         verbose_name_plural = _("owner changes")
         indexes = [models.Index(fields=["by", "kind", "at"], name="ownerchange_by_kind_at")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} · {self.customer_id}"
 
 
 class VisitQuerySet(ScopedQuerySet):
@@ -205,10 +218,11 @@ class Visit(models.Model):
     """CUS-8: a visit, call, revisit, joint visit or online meeting, with an optional
     check-in location (外出报备/签到)."""
 
+    # No single-column indexes: the two composite indexes below lead with these columns.
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="visits",
-                                 verbose_name=_("customer"))
+                                 verbose_name=_("customer"), db_index=False)
     employee = models.ForeignKey(Employee, on_delete=models.PROTECT, related_name="visits",
-                                 verbose_name=_("by"))
+                                 verbose_name=_("by"), db_index=False)
     contact = models.ForeignKey(Contact, on_delete=models.SET_NULL, null=True, blank=True,
                                 related_name="visits", verbose_name=_("contact"))
     kind = models.CharField(_("kind"), max_length=20, choices=VisitKind.choices,
@@ -230,7 +244,7 @@ class Visit(models.Model):
                               related_name="coached_visits", verbose_name=_("coaching manager"))
     coach_review = models.TextField(_("coach's review"), blank=True)
     improvement_points = models.TextField(_("points to improve"), blank=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     objects = VisitQuerySet.as_manager()
 
@@ -314,6 +328,9 @@ class Survey(models.Model):
         verbose_name_plural = _("satisfaction surveys")
         constraints = [models.UniqueConstraint(fields=["customer", "period"],
                                                name="survey_one_per_customer_period")]
+
+    def __str__(self):
+        return f"{self.customer_id} · {self.period}"
 
 
 class MarketReportQuerySet(ScopedQuerySet):

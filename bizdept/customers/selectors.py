@@ -159,7 +159,9 @@ def visible_to_user(user, employee) -> bool:
 
 
 # --- the customer's timeline (CUS-8): visits, complaints, surveys, owner changes, edits --
-TIMELINE_QUIET_FIELDS = {"last_followup_at", "next_revisit_on", "graded_at", "pooled_at"}
+# Derived fields, and the owner (its changes are on the timeline as owner changes).
+TIMELINE_QUIET_FIELDS = {"last_followup_at", "next_revisit_on", "graded_at", "pooled_at",
+                         "owner"}
 
 
 def customer_timeline(customer: Customer, *, limit: int = 100) -> list[dict]:

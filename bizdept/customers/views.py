@@ -14,13 +14,21 @@ from django.views.decorators.http import require_POST
 from bizdept.core.errors import DomainError
 from bizdept.core.pages import Column, DetailPage, ListPage, add_domain_errors
 from bizdept.org.choices import Capability
+from bizdept.org.models import Employee
 from bizdept.org.scope import capabilities_of, employee_of
-from bizdept.org.selectors import employee_list
+from bizdept.org.selectors import employee_list, heads_above
 
 from . import selectors, services
 from .filters import CustomerFilterSet
-from .forms import (ContactForm, CustomerForm, GradeForm, ReleaseForm, TransferForm, VisitForm,
-                    VisitReviewForm)
+from .forms import (
+    ContactForm,
+    CustomerForm,
+    GradeForm,
+    ReleaseForm,
+    TransferForm,
+    VisitForm,
+    VisitReviewForm,
+)
 
 CUSTOMER_COLUMNS = [
     Column("name", gettext_lazy("Name"), sort="name"),
@@ -209,10 +217,10 @@ def _coaches(user):
 def visit_create(request, pk):
     """Log a visit, call or joint visit; the page can check in with the phone's location."""
     customer = selectors.customer_get(user=request.user, pk=pk)
-    from bizdept.org.models import Employee
-
+    me = employee_of(request.user)
+    coaches = heads_above(me) if me is not None else []
     form = VisitForm(_posted(request), customer=customer,
-                     coaches=Employee.objects.active().with_card().order_by("number"))
+                     coaches=Employee.objects.filter(pk__in=[c.pk for c in coaches]))
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
         try:

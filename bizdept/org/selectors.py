@@ -84,6 +84,18 @@ def unit_ancestors(unit: Unit) -> list[Unit]:
     return [by_id[i] for i in ids if i in by_id]
 
 
+def heads_above(employee) -> list:
+    """The heads of the employee's unit and of every unit above it, nearest first (those
+    who may coach them on a joint visit). One query."""
+    ids = employee.unit.ancestor_ids()
+    units = Unit.objects.filter(pk__in=ids, head__isnull=False).select_related("head")
+    heads = {}
+    for unit in sorted(units, key=lambda u: -u.depth):
+        if unit.head_id != employee.pk and unit.head.status != EmployeeStatus.LEFT:
+            heads.setdefault(unit.head_id, unit.head)
+    return list(heads.values())
+
+
 def colleagues(*, user):
     """The public roster of one's own unit: name, position, phone of active members.
 
