@@ -136,6 +136,22 @@ def input_error_message(err: dict) -> str:
         "date_from_datetime_parsing": lambda: _("Enter a valid date (YYYY-MM-DD)."),
         "bool_parsing": lambda: _("Enter true or false."),
         "json_invalid": lambda: _("The request body is not valid JSON."),
+        "extra_forbidden": lambda: _("This field is not accepted here."),
+        "model_type": lambda: _("Send a JSON object."),
+        "model_attributes_type": lambda: _("Send a JSON object."),
+        "dict_type": lambda: _("Send a JSON object."),
+        "string_type": lambda: _("Enter text."),
+        "float_type": lambda: _("Enter a number."),
+        "float_parsing": lambda: _("Enter a number."),
+        "decimal_parsing": lambda: _("Enter a number."),
+        "decimal_type": lambda: _("Enter a number."),
+        "bool_type": lambda: _("Enter true or false."),
+        "date_type": lambda: _("Enter a valid date (YYYY-MM-DD)."),
+        "datetime_parsing": lambda: _("Enter a valid date and time (ISO 8601)."),
+        "datetime_type": lambda: _("Enter a valid date and time (ISO 8601)."),
+        "list_type": lambda: _("Send a list."),
+        "too_long": lambda: _("Too many items (at most %s).") % ctx.get("max_length"),
+        "too_short": lambda: _("Too few items (at least %s).") % ctx.get("min_length"),
     }
     return str(messages[kind]()) if kind in messages else str(err.get("msg", ""))
 
@@ -161,7 +177,10 @@ def install_error_handlers(api) -> None:
     def ninja_validation_error(request, exc: NinjaValidationError):
         errors: dict[str, list[str]] = {}
         for err in exc.errors:
-            loc = [str(p) for p in err.get("loc", ()) if p not in ("query", "body", "path", "form")]
+            loc = list(err.get("loc", ()))
+            if len(loc) > 2 and loc[0] == "body":
+                loc = loc[2:]  # ("body", "payload", "name") names the field "name"
+            loc = [str(p) for p in loc if p not in ("query", "body", "path", "form")]
             errors.setdefault(".".join(loc) or "__all__", []).append(input_error_message(err))
         return _error(api, request, 422, _("The request is not valid."), errors)
 
