@@ -186,3 +186,31 @@ def add_domain_errors(form, exc) -> None:
     for name, messages in errors.items():
         for message in messages:
             form.add_error(name if name in form.fields else None, message)
+
+
+def posted(request):
+    """Form data for a bound form on POST (even an empty one), else None."""
+    return request.POST if request.method == "POST" else None
+
+
+def form_page(request, form, *, save, title, cancel_url=None, template="form_page.html",
+              extra_forms=(), context=None):
+    """The one edit-page flow. On a POST where every form is valid, ``save()`` calls the
+    service and returns ``(url, message)``; a DomainError lands on the form by field and
+    nothing is written; success shows the message and redirects."""
+    from django.contrib import messages
+    from django.shortcuts import redirect, render
+
+    from .errors import DomainError
+
+    if request.method == "POST" and all(f.is_valid() for f in (form, *extra_forms)):
+        try:
+            url, message = save()
+        except DomainError as exc:
+            add_domain_errors(form, exc)
+        else:
+            messages.success(request, message)
+            return redirect(url)
+    return render(request, template, {"form": form, "extra_forms": list(extra_forms),
+                                      "title": title, "cancel_url": cancel_url,
+                                      **(context or {})})

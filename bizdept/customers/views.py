@@ -4,7 +4,7 @@ and the forms of a day's field work. Parse, call a service or selector, render."
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from bizdept.core.errors import DomainError
-from bizdept.core.pages import Column, DetailPage, ListPage, add_domain_errors
+from bizdept.core.pages import Column, DetailPage, ListPage, form_page, posted
 from bizdept.org.choices import Capability
 from bizdept.org.models import Employee
 from bizdept.org.scope import capabilities_of, employee_of
@@ -41,10 +41,6 @@ CUSTOMER_COLUMNS = [
     Column("phone", gettext_lazy("Phone")),
     Column("credit_code", gettext_lazy("Unified social credit code")),
 ]
-
-
-def _posted(request):
-    return request.POST if request.method == "POST" else None
 
 
 class CustomerListPage(ListPage):
@@ -131,26 +127,17 @@ class CustomerDetailPage(DetailPage):
         return context
 
 
-def _customer_form_data(form) -> dict:
-    return dict(form.cleaned_data)
-
-
 @login_required
 def customer_create(request):
-    form = CustomerForm(_posted(request))
-    if request.method == "POST" and form.is_valid():
-        try:
-            customer = services.customer_create(by=request.user, **_customer_form_data(form))
-        except PermissionDenied:
-            raise
-        except DomainError as exc:
-            add_domain_errors(form, exc)
-        else:
-            messages.success(request, _("Customer %s created.") % customer.name)
-            return redirect("customers:customer_detail", pk=customer.pk)
-    return render(request, "form_page.html", {
-        "form": form, "title": _("New customer"),
-        "cancel_url": reverse("customers:customer_list")})
+    form = CustomerForm(posted(request))
+
+    def save():
+        customer = services.customer_create(by=request.user, **form.cleaned_data)
+        return (reverse("customers:customer_detail", args=[customer.pk]),
+                _("Customer %s created.") % customer.name)
+
+    return form_page(request, form, save=save, title=_("New customer"),
+                     cancel_url=reverse("customers:customer_list"))
 
 
 @login_required
@@ -158,59 +145,45 @@ def customer_edit(request, pk):
     customer = selectors.customer_get(user=request.user, pk=pk)
     if not services.can_edit(request.user, customer):
         raise PermissionDenied
-    initial = {f: getattr(customer, f) for f in CustomerForm.base_fields}
-    form = CustomerForm(_posted(request), initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.customer_update(customer=customer, by=request.user,
-                                     **_customer_form_data(form))
-        except DomainError as exc:
-            add_domain_errors(form, exc)
-        else:
-            messages.success(request, _("Changes saved."))
-            return redirect("customers:customer_detail", pk=customer.pk)
-    return render(request, "form_page.html", {
-        "form": form, "title": _("Edit %s") % customer.name,
-        "cancel_url": reverse("customers:customer_detail", args=[customer.pk])})
+    form = CustomerForm(posted(request),
+                        initial={f: getattr(customer, f) for f in CustomerForm.base_fields})
+    url = reverse("customers:customer_detail", args=[customer.pk])
+
+    def save():
+        services.customer_update(customer=customer, by=request.user, **form.cleaned_data)
+        return url, _("Changes saved.")
+
+    return form_page(request, form, save=save, title=_("Edit %s") % customer.name,
+                     cancel_url=url)
 
 
 @login_required
 def contact_create(request, pk):
     customer = selectors.customer_get(user=request.user, pk=pk)
-    form = ContactForm(_posted(request))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.contact_create(customer=customer, by=request.user, **form.cleaned_data)
-        except DomainError as exc:
-            add_domain_errors(form, exc)
-        else:
-            messages.success(request, _("Contact added."))
-            return redirect("customers:customer_detail", pk=customer.pk)
-    return render(request, "form_page.html", {
-        "form": form, "title": _("New contact for %s") % customer.name,
-        "cancel_url": reverse("customers:customer_detail", args=[customer.pk])})
+    form = ContactForm(posted(request))
+    url = reverse("customers:customer_detail", args=[customer.pk])
+
+    def save():
+        services.contact_create(customer=customer, by=request.user, **form.cleaned_data)
+        return url, _("Contact added.")
+
+    return form_page(request, form, save=save, title=_("New contact for %s") % customer.name,
+                     cancel_url=url)
 
 
 @login_required
 def contact_edit(request, pk):
     contact = selectors.contact_get(user=request.user, pk=pk)
-    form = ContactForm(_posted(request), initial={f: getattr(contact, f)
-                                                  for f in ContactForm.base_fields})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.contact_update(contact=contact, by=request.user, **form.cleaned_data)
-        except DomainError as exc:
-            add_domain_errors(form, exc)
-        else:
-            messages.success(request, _("Changes saved."))
-            return redirect("customers:customer_detail", pk=contact.customer_id)
-    return render(request, "form_page.html", {
-        "form": form, "title": _("Edit %s") % contact.name,
-        "cancel_url": reverse("customers:customer_detail", args=[contact.customer_id])})
+    form = ContactForm(posted(request),
+                       initial={f: getattr(contact, f) for f in ContactForm.base_fields})
+    url = reverse("customers:customer_detail", args=[contact.customer_id])
 
+    def save():
+        services.contact_update(contact=contact, by=request.user, **form.cleaned_data)
+        return url, _("Changes saved.")
 
-def _coaches(user):
-    return employee_list(user=user).active().order_by("number")
+    return form_page(request, form, save=save, title=_("Edit %s") % contact.name,
+                     cancel_url=url)
 
 
 @login_required
@@ -219,38 +192,37 @@ def visit_create(request, pk):
     customer = selectors.customer_get(user=request.user, pk=pk)
     me = employee_of(request.user)
     coaches = heads_above(me) if me is not None else []
-    form = VisitForm(_posted(request), customer=customer,
+    form = VisitForm(posted(request), customer=customer,
                      coaches=Employee.objects.filter(pk__in=[c.pk for c in coaches]))
-    if request.method == "POST" and form.is_valid():
+
+    def save():
         data = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
-        try:
-            services.visit_log(customer=customer, by=request.user,
-                               check_in=request.POST.get("check_in") == "1", **data)
-        except DomainError as exc:
-            add_domain_errors(form, exc)
-        else:
-            messages.success(request, _("Visit logged."))
-            return redirect("customers:customer_detail", pk=customer.pk)
-    return render(request, "customers/visit_form.html", {
-        "form": form, "customer": customer, "title": _("Log a visit to %s") % customer.name})
+        services.visit_log(customer=customer, by=request.user,
+                           check_in=request.POST.get("check_in") == "1", **data)
+        return reverse("customers:customer_detail", args=[customer.pk]), _("Visit logged.")
+
+    return form_page(request, form, save=save, template="customers/visit_form.html",
+                     title=_("Log a visit to %s") % customer.name,
+                     context={"customer": customer})
 
 
 @login_required
 def visit_review(request, pk):
     visit = selectors.visit_get(user=request.user, pk=pk)
-    form = VisitReviewForm(_posted(request), initial={
+    form = VisitReviewForm(posted(request), initial={
         "review": visit.coach_review, "improvement_points": visit.improvement_points})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.visit_review(visit=visit, by=request.user, **form.cleaned_data)
-        except DomainError as exc:
-            add_domain_errors(form, exc)
-        else:
-            messages.success(request, _("Review saved."))
-            return redirect("customers:customer_detail", pk=visit.customer_id)
-    return render(request, "form_page.html", {
-        "form": form, "title": _("Review the joint visit to %s") % visit.customer.name,
-        "cancel_url": reverse("customers:customer_detail", args=[visit.customer_id])})
+    url = reverse("customers:customer_detail", args=[visit.customer_id])
+
+    def save():
+        services.visit_review(visit=visit, by=request.user, **form.cleaned_data)
+        return url, _("Review saved.")
+
+    return form_page(request, form, save=save, cancel_url=url,
+                     title=_("Review the joint visit to %s") % visit.customer.name)
+
+
+def _people_in_scope(user):
+    return employee_list(user=user).active().order_by("number")
 
 
 @login_required
@@ -261,21 +233,19 @@ def customer_transfer(request):
     raw_ids = request.POST.getlist("ids") or request.GET.getlist("ids")
     ids = [int(i) for i in raw_ids if str(i).isdigit()][:500]
     customers = list(selectors.customer_list(user=request.user).filter(pk__in=ids))
-    form = TransferForm(request.POST if request.POST.get("reason") is not None else None,
-                        owners=_coaches(request.user))
-    if request.method == "POST" and form.is_valid():
-        try:
-            moved = services.customer_transfer(customers=customers, by=request.user,
-                                               **form.cleaned_data)
-        except DomainError as exc:
-            add_domain_errors(form, exc)
+    form = TransferForm(posted(request), owners=_people_in_scope(request.user))
+
+    def save():
+        moved = services.customer_transfer(customers=customers, by=request.user,
+                                           **form.cleaned_data)
+        if len(customers) == 1:
+            url = reverse("customers:customer_detail", args=[customers[0].pk])
         else:
-            messages.success(request, _("%d customers transferred.") % moved)
-            if len(customers) == 1:
-                return redirect("customers:customer_detail", pk=customers[0].pk)
-            return redirect("customers:customer_list")
-    return render(request, "customers/transfer.html", {
-        "form": form, "customers": customers, "title": _("Transfer customers")})
+            url = reverse("customers:customer_list")
+        return url, _("%d customers transferred.") % moved
+
+    return form_page(request, form, save=save, template="customers/transfer.html",
+                     title=_("Transfer customers"), context={"customers": customers})
 
 
 @login_required
@@ -294,38 +264,33 @@ def customer_claim(request, pk):
 @login_required
 def customer_release(request, pk):
     customer = selectors.customer_get(user=request.user, pk=pk)
-    form = ReleaseForm(_posted(request))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.customer_release(customer=customer, by=request.user, **form.cleaned_data)
-        except DomainError as exc:
-            add_domain_errors(form, exc)
-        else:
-            messages.success(request, _("%s was released to the public pool.") % customer.name)
-            return redirect("customers:customer_list")
-    return render(request, "form_page.html", {
-        "form": form, "title": _("Release %s to the public pool") % customer.name,
-        "cancel_url": reverse("customers:customer_detail", args=[customer.pk])})
+    form = ReleaseForm(posted(request))
+
+    def save():
+        services.customer_release(customer=customer, by=request.user, **form.cleaned_data)
+        return (reverse("customers:customer_list"),
+                _("%s was released to the public pool.") % customer.name)
+
+    return form_page(request, form, save=save,
+                     title=_("Release %s to the public pool") % customer.name,
+                     cancel_url=reverse("customers:customer_detail", args=[customer.pk]))
 
 
 @login_required
 def customer_grade(request, pk):
     customer = selectors.customer_get(user=request.user, pk=pk)
-    form = GradeForm(_posted(request), initial={"grade": customer.grade,
-                                                "reason": customer.grade_reason})
+    url = reverse("customers:customer_detail", args=[customer.pk])
     if request.method == "POST" and request.POST.get("automatic") == "1":
         services.customer_grade_automatic(customer=customer, by=request.user)
         messages.success(request, _("The grade follows the rules again."))
-        return redirect("customers:customer_detail", pk=customer.pk)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.customer_grade_override(customer=customer, by=request.user,
-                                             **form.cleaned_data)
-        except DomainError as exc:
-            add_domain_errors(form, exc)
-        else:
-            messages.success(request, _("Grade set."))
-            return redirect("customers:customer_detail", pk=customer.pk)
-    return render(request, "form_page.html", {
-        "form": form, "title": _("Set the grade of %s by hand") % customer.name,
-        "cancel_url": reverse("customers:customer_detail", args=[customer.pk])})
+        return redirect(url)
+    form = GradeForm(posted(request), initial={"grade": customer.grade,
+                                               "reason": customer.grade_reason})
+
+    def save():
+        services.customer_grade_override(customer=customer, by=request.user,
+                                         **form.cleaned_data)
+        return url, _("Grade set.")
+
+    return form_page(request, form, save=save, cancel_url=url,
+                     title=_("Set the grade of %s by hand") % customer.name)

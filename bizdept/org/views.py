@@ -1,15 +1,14 @@
 """Org pages: home, people directory, org chart, employee and unit detail."""
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from bizdept.core.errors import DomainError
-from bizdept.core.pages import Column, DetailPage, ListPage, add_domain_errors, is_fragment_request
+from bizdept.core.pages import Column, DetailPage, ListPage, form_page, is_fragment_request, posted
 
 from . import selectors, services
 from .choices import Capability
@@ -125,11 +124,6 @@ def org_chart(request):
 
 
 # --- maintaining the org: HR and administrators (capability manage_org) ----------------
-def _posted(request):
-    """Form data for a bound form on POST (even an empty one), else None."""
-    return request.POST if request.method == "POST" else None
-
-
 def _mentor_choices(user):
     return selectors.employee_list(user=user).active().order_by("number")
 
@@ -137,18 +131,15 @@ def _mentor_choices(user):
 @login_required
 def employee_create(request):
     require_capability(request.user, Capability.MANAGE_ORG)
-    form = EmployeeCreateForm(_posted(request), mentors=_mentor_choices(request.user))
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            employee = services.employee_create(**data, by=request.user)
-        except DomainError as exc:
-            add_domain_errors(form, exc)
-        else:
-            messages.success(request, _("Employee %s created.") % employee.name)
-            return redirect("org:employee_detail", pk=employee.pk)
-    return render(request, "form_page.html", {"form": form, "title": _("New employee"),
-                                             "cancel_url": reverse("org:employee_list")})
+    form = EmployeeCreateForm(posted(request), mentors=_mentor_choices(request.user))
+
+    def save():
+        employee = services.employee_create(**form.cleaned_data, by=request.user)
+        return (reverse("org:employee_detail", args=[employee.pk]),
+                _("Employee %s created.") % employee.name)
+
+    return form_page(request, form, save=save, title=_("New employee"),
+                     cancel_url=reverse("org:employee_list"))
 
 
 @login_required
@@ -158,93 +149,80 @@ def employee_edit(request, pk):
     initial = {"number": employee.number, "name": employee.name, "unit": employee.unit,
                "position": employee.position, "hire_date": employee.hire_date,
                "mentor": employee.mentor, "phone": employee.phone, "email": employee.email}
-    form = EmployeeForm(_posted(request), initial=initial,
+    form = EmployeeForm(posted(request), initial=initial,
                         mentors=_mentor_choices(request.user).exclude(pk=employee.pk))
-    roles_form = EmployeeRolesForm(_posted(request), prefix="r",
+    form.fields["number"].disabled = True  # the employee number is the record's key
+    roles_form = EmployeeRolesForm(posted(request), prefix="r",
                                    initial={"roles": [r.code for r in employee.roles.all()]})
-    if request.method == "POST" and form.is_valid() and roles_form.is_valid():
+    url = reverse("org:employee_detail", args=[employee.pk])
+
+    def save():
         data = dict(form.cleaned_data)
-        data.pop("number")  # the employee number is the record's key; it never changes
-        try:
-            with transaction.atomic():
-                services.employee_update(employee=employee, by=request.user, **data)
-                services.employee_set_roles(employee=employee, by=request.user,
-                                            roles=roles_form.cleaned_data["roles"])
-        except DomainError as exc:
-            add_domain_errors(form, exc)
-        else:
-            messages.success(request, _("Changes saved."))
-            return redirect("org:employee_detail", pk=employee.pk)
-    form.fields["number"].disabled = True
-    return render(request, "form_page.html", {
-        "form": form, "extra_forms": [roles_form], "title": _("Edit %s") % employee.name,
-        "cancel_url": reverse("org:employee_detail", args=[employee.pk])})
+        data.pop("number")
+        with transaction.atomic():
+            services.employee_update(employee=employee, by=request.user, **data)
+            services.employee_set_roles(employee=employee, by=request.user,
+                                        roles=roles_form.cleaned_data["roles"])
+        return url, _("Changes saved.")
+
+    return form_page(request, form, save=save, extra_forms=[roles_form],
+                     title=_("Edit %s") % employee.name, cancel_url=url)
 
 
 @login_required
 def employee_status(request, pk):
     employee = selectors.employee_get(user=request.user, pk=pk)
     require_capability(request.user, Capability.MANAGE_ORG)
-    form = EmployeeStatusForm(_posted(request), initial={
+    form = EmployeeStatusForm(posted(request), initial={
         "status": employee.status, "leave_date": employee.leave_date})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.employee_set_status(employee=employee, by=request.user,
-                                         **form.cleaned_data)
-        except DomainError as exc:
-            add_domain_errors(form, exc)
-        else:
-            messages.success(request, _("Status changed."))
-            return redirect("org:employee_detail", pk=employee.pk)
-    return render(request, "form_page.html", {
-        "form": form, "title": _("Status of %s") % employee.name,
-        "cancel_url": reverse("org:employee_detail", args=[employee.pk])})
+    url = reverse("org:employee_detail", args=[employee.pk])
+
+    def save():
+        services.employee_set_status(employee=employee, by=request.user, **form.cleaned_data)
+        return url, _("Status changed.")
+
+    return form_page(request, form, save=save, title=_("Status of %s") % employee.name,
+                     cancel_url=url)
 
 
 @login_required
 def unit_create(request):
     require_capability(request.user, Capability.MANAGE_ORG)
     parent = selectors.unit_list(user=request.user).filter(pk=request.GET.get("parent") or 0)
-    form = UnitForm(_posted(request), heads=_mentor_choices(request.user),
+    form = UnitForm(posted(request), heads=_mentor_choices(request.user),
                     initial={"parent": parent.first()})
-    if request.method == "POST" and form.is_valid():
-        try:
-            unit = services.unit_create(**_unit_fields(form), by=request.user)
-        except DomainError as exc:
-            add_domain_errors(form, exc)
-        else:
-            messages.success(request, _("Unit %s created.") % unit.name)
-            return redirect("org:unit_detail", pk=unit.pk)
-    return render(request, "form_page.html", {"form": form, "title": _("New unit"),
-                                             "cancel_url": reverse("org:org_chart")})
+
+    def save():
+        unit = services.unit_create(**_unit_fields(form), by=request.user)
+        return reverse("org:unit_detail", args=[unit.pk]), _("Unit %s created.") % unit.name
+
+    return form_page(request, form, save=save, title=_("New unit"),
+                     cancel_url=reverse("org:org_chart"))
 
 
 @login_required
 def unit_edit(request, pk):
     unit = selectors.unit_get(user=request.user, pk=pk)
     require_capability(request.user, Capability.MANAGE_ORG)
-    form = UnitForm(_posted(request), heads=_mentor_choices(request.user), initial={
+    form = UnitForm(posted(request), heads=_mentor_choices(request.user), initial={
         "name": unit.name, "kind": unit.kind, "parent": unit.parent, "head": unit.head,
         "sort_order": unit.sort_order})
-    if request.method == "POST" and form.is_valid():
+    url = reverse("org:unit_detail", args=[unit.pk])
+
+    def save():
         fields = _unit_fields(form)
         new_parent = fields.pop("parent")
-        try:
-            with transaction.atomic():
-                if new_parent is not None and new_parent.pk != unit.parent_id:
-                    unit = services.unit_move(unit=unit, new_parent=new_parent, by=request.user)
-                elif new_parent is None and unit.parent_id is not None:
-                    raise DomainError(_("Only the company at the top has no parent unit."),
-                                      field="parent")
-                services.unit_update(unit=unit, by=request.user, **fields)
-        except DomainError as exc:
-            add_domain_errors(form, exc)
-        else:
-            messages.success(request, _("Changes saved."))
-            return redirect("org:unit_detail", pk=unit.pk)
-    return render(request, "form_page.html", {
-        "form": form, "title": _("Edit %s") % unit.name,
-        "cancel_url": reverse("org:unit_detail", args=[unit.pk])})
+        with transaction.atomic():
+            moved = unit
+            if new_parent is not None and new_parent.pk != unit.parent_id:
+                moved = services.unit_move(unit=unit, new_parent=new_parent, by=request.user)
+            elif new_parent is None and unit.parent_id is not None:
+                raise DomainError(_("Only the company at the top has no parent unit."),
+                                  field="parent")
+            services.unit_update(unit=moved, by=request.user, **fields)
+        return url, _("Changes saved.")
+
+    return form_page(request, form, save=save, title=_("Edit %s") % unit.name, cancel_url=url)
 
 
 def _unit_fields(form) -> dict:
