@@ -98,12 +98,12 @@ class Customer(models.Model):
 
 
 class ContactQuerySet(ScopedQuerySet):
-    scope_owner_fields = ("customer__owner",)
+    scope_owner_fields = ()  # a contact has no owner of its own
     scope_domain = Domain.SALES
 
-    def visible_to(self, user):
-        """A contact is seen by whoever sees its customer."""
-        return self.filter(customer__in=Customer.objects.visible_to(user).values("pk"))
+    def also_visible(self, user):
+        """A contact is seen by whoever sees its customer (owner, collaborator, pool)."""
+        return Q(customer__in=Customer.objects.visible_to(user).values("pk"))
 
 
 class Contact(models.Model):

@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Q
 from django.utils import timezone
 
-from bizdept.org.scope import employee_of, scope_for
+from bizdept.org.scope import employee_of
 
 from .models import Contact, Customer, GradeRule, OwnerChange, Visit
 
@@ -152,10 +152,6 @@ def owner_changes(customer: Customer):
     return (OwnerChange.objects.filter(customer=customer)
             .select_related("from_owner", "to_owner", "by"))
 
-
-def visible_to_user(user, employee) -> bool:
-    """Whether ``employee``'s records are in the user's sales scope (no query when loaded)."""
-    return scope_for(user, "sales").covers(employee)
 
 
 # --- the customer's timeline (CUS-8): visits, complaints, surveys, owner changes, edits --

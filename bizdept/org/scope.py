@@ -188,7 +188,7 @@ class ScopedQuerySet(models.QuerySet):
         extra = self.also_visible(user)
         if extra is not None:
             parts.append(extra)
-        return self.filter(reduce(or_, parts))
+        return self.filter(reduce(or_, parts)) if parts else self.none()
 
     def also_visible(self, user) -> Q | None:
         """Rows visible beyond the owner rule (e.g. the public pool); None for none."""
