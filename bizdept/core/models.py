@@ -73,3 +73,21 @@ class ApiToken(models.Model):
     @staticmethod
     def new_key() -> str:
         return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+class CalendarDay(models.Model):
+    """An exception to the Monday–Friday working week: a public holiday on a weekday, or a
+    make-up working day (调休上班) on a weekend. Days not listed follow the week."""
+
+    day = models.DateField(_("day"), unique=True)
+    is_working = models.BooleanField(_("working day"))
+    name = models.CharField(_("name"), max_length=50, blank=True,
+                            help_text=_("e.g. 国庆节, or 国庆节调休上班"))
+
+    class Meta:
+        ordering = ["day"]
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("calendar days")
+
+    def __str__(self):
+        return f"{self.day:%Y-%m-%d} {self.name}".strip()

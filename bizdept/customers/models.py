@@ -163,6 +163,10 @@ class CustomerSettings(models.Model):
         validators=[MaxValueValidator(1000)])
     owned_limit = models.PositiveIntegerField(
         _("customers one person may own (0: no limit)"), default=0)
+    daily_reports_required = models.PositiveSmallIntegerField(
+        _("field reports per salesperson per working day (0: none required)"), default=1,
+        validators=[MaxValueValidator(10)],
+        help_text=_("每日1-2次汇报: a working day with fewer is flagged to the lead."))
 
     history = HistoricalRecords()
 
