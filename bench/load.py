@@ -1,4 +1,5 @@
-"""The employees-list API under load: a real gunicorn on loopback, not the test client.
+"""List APIs under load (employees, customers): a real gunicorn on loopback, not the
+test client.
 
 The test client skips the socket, the WSGI server and the worker processes, which is
 where a deployment spends part of every request; so the bench starts gunicorn the way
@@ -27,6 +28,11 @@ from .report import Row, percentile
 
 HOST = "127.0.0.1"  # the only address this module ever sends a request to
 PATH = "/api/v1/employees?page=1&page_size=25"
+# (row name, path, what the persona sees): the first page of 25 in the default ordering.
+ENDPOINTS = [
+    ("employees-list API", PATH, "employees"),
+    ("customers-list API", "/api/v1/customers?page=1&page_size=25", "customers"),
+]
 PERSONAS = [("director", "director"), ("salesperson", "sales")]
 
 
@@ -99,7 +105,8 @@ def _wait_ready(proc, port: int, timeout: float, log_path: Path) -> None:
     raise RuntimeError(f"gunicorn did not answer within {timeout:.0f} s; see {log_path}")
 
 
-def python_load(port: int, headers: dict, duration: float, concurrency: int) -> LoadResult:
+def python_load(port: int, headers: dict, duration: float, concurrency: int,
+                path: str = PATH) -> LoadResult:
     """``concurrency`` threads, each with its own keep-alive connection (http.client
     reconnects by itself when the server closes it), sending GETs until the deadline."""
     deadline = time.monotonic() + duration
@@ -113,7 +120,7 @@ def python_load(port: int, headers: dict, duration: float, concurrency: int) -> 
         while time.monotonic() < deadline:
             start = perf_counter()
             try:
-                conn.request("GET", PATH, headers=headers)
+                conn.request("GET", path, headers=headers)
                 response = conn.getresponse()
                 response.read()
                 bad += response.status != 200
@@ -149,7 +156,8 @@ end
 """
 
 
-def wrk_load(port: int, headers: dict, duration: int, concurrency: int) -> LoadResult:
+def wrk_load(port: int, headers: dict, duration: int, concurrency: int,
+             path: str = PATH) -> LoadResult:
     with tempfile.TemporaryDirectory() as tmp:
         script = Path(tmp) / "report.lua"
         script.write_text(WRK_REPORT)
@@ -157,7 +165,7 @@ def wrk_load(port: int, headers: dict, duration: int, concurrency: int) -> LoadR
                "-d", f"{duration}s", "-s", str(script)]
         for name, value in headers.items():
             cmd += ["-H", f"{name}: {value}"]
-        cmd.append(f"http://{HOST}:{port}{PATH}")
+        cmd.append(f"http://{HOST}:{port}{path}")
         out = subprocess.run(cmd, capture_output=True, text=True, check=True,
                              timeout=duration + 30).stdout
     line = next(line for line in out.splitlines() if line.startswith("BENCH "))
@@ -175,14 +183,17 @@ def choose_tool(wanted: str = "auto") -> str:
 
 
 def api_rows(size: str, *, env: dict, duration: int, concurrency: int, workers: int,
-             log_path: Path, tool: str = "python") -> list[Row]:
-    """GET the first page of employees as each persona, with a personal token each that
-    is revoked afterwards (a user may hold only a few)."""
+             log_path: Path, tool: str = "python",
+             endpoints: list[tuple[str, str, str]] | None = None) -> list[Row]:
+    """GET the first page of each endpoint (``ENDPOINTS`` by default) as each persona,
+    with a personal token each that is revoked afterwards (a user may hold only a few).
+    One gunicorn serves every row."""
     from django.contrib.auth import get_user_model
 
     from bizdept.core.services import api_token_create, api_token_revoke
 
     User = get_user_model()
+    endpoints = ENDPOINTS if endpoints is None else endpoints
     tokens = []
     try:
         for label, username in PERSONAS:
@@ -191,22 +202,24 @@ def api_rows(size: str, *, env: dict, duration: int, concurrency: int, workers: 
             tokens.append((label, user, token, {"Authorization": f"Bearer {key}"}))
         rows = []
         with gunicorn(env, workers, log_path) as port:
-            for label, _user, _token, headers in tokens:
-                status, body = get(port, PATH, headers)
-                if status != 200:
-                    raise RuntimeError(f"GET {PATH} as {label} answered {status}: {body[:200]!r}")
-                visible = json.loads(body)["count"]
-                python_load(port, headers, 1, concurrency)  # warm-up: every worker has served
-                run = wrk_load if tool == "wrk" else python_load
-                result = run(port, headers, duration, concurrency)
-                rows.append(Row(
-                    name=f"employees-list API, {label}, size {size}",
-                    rate=result.rate, median_ms=result.median_ms, p95_ms=result.p95_ms,
-                    errors=result.errors, visible=visible,
-                    notes=(f"sees {visible:,}; {result.requests:,} requests in "
-                           f"{result.seconds:.1f} s; {tool}, {concurrency} connections, "
-                           f"gunicorn {workers} sync workers"),
-                ))
+            for name, path, what in endpoints:
+                for label, _user, _token, headers in tokens:
+                    status, body = get(port, path, headers)
+                    if status != 200:
+                        raise RuntimeError(f"GET {path} as {label} answered {status}: "
+                                           f"{body[:200]!r}")
+                    visible = json.loads(body)["count"]
+                    python_load(port, headers, 1, concurrency, path)  # warm every worker
+                    run = wrk_load if tool == "wrk" else python_load
+                    result = run(port, headers, duration, concurrency, path)
+                    rows.append(Row(
+                        name=f"{name}, {label}, size {size}",
+                        rate=result.rate, median_ms=result.median_ms, p95_ms=result.p95_ms,
+                        errors=result.errors, visible=visible,
+                        notes=(f"sees {visible:,} {what}; {result.requests:,} requests in "
+                               f"{result.seconds:.1f} s; {tool}, {concurrency} connections, "
+                               f"gunicorn {workers} sync workers"),
+                    ))
         return rows
     finally:
         for _label, user, token, _headers in tokens:

@@ -19,7 +19,7 @@ class Row:
     rate: float | None = None  # requests per second, load rows only
     queries: int | None = None  # SQL queries per operation, in-process rows only
     errors: int | None = None  # failed requests, load rows only
-    visible: int | None = None  # employees the user sees
+    visible: int | None = None  # records (employees, customers) the user sees
     notes: str = ""
 
     def cells(self) -> list[str]:

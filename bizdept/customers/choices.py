@@ -74,6 +74,19 @@ class ComplaintStatus(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
+# The complaint workflow (CUS-9), django-oscar style: the statuses each status may move to.
+# ``services._set_status`` refuses every other move, naming the field ``status``.
+COMPLAINT_TRANSITIONS: dict[str, frozenset[str]] = {
+    ComplaintStatus.OPEN: frozenset({ComplaintStatus.IN_PROGRESS, ComplaintStatus.RESOLVED}),
+    ComplaintStatus.IN_PROGRESS: frozenset({ComplaintStatus.RESOLVED}),
+    ComplaintStatus.RESOLVED: frozenset({ComplaintStatus.CLOSED}),
+    ComplaintStatus.CLOSED: frozenset(),
+}
+
+#: A complaint in these statuses is still being worked on: it has a deadline to meet.
+COMPLAINT_PENDING = (ComplaintStatus.OPEN, ComplaintStatus.IN_PROGRESS)
+
+
 class ReportKind(models.TextChoices):
     """Market intelligence (市场信息反馈, CUS-11)."""
 

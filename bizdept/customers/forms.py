@@ -92,3 +92,24 @@ class ReleaseForm(BootstrapForm):
 class GradeForm(BootstrapForm):
     grade = forms.ChoiceField(label=_("Grade"), choices=Grade.choices)
     reason = forms.CharField(label=_("Reason"), max_length=200)
+
+
+# --- field reports (CUS-8) -----------------------------------------------------------
+class FieldReportFilterForm(forms.Form):
+    """The period of the field-report check; at most FIELD_REPORT_MAX_DAYS days."""
+
+    since = forms.DateField(label=_("From"), widget=DateInput())
+    until = forms.DateField(label=_("To"), widget=DateInput())
+    missed = forms.BooleanField(label=_("Missed days only"), required=False)
+
+    def clean(self):
+        from .selectors import FIELD_REPORT_MAX_DAYS
+
+        data = super().clean()
+        since, until = data.get("since"), data.get("until")
+        if since and until:
+            if until < since:
+                self.add_error("until", _("The end cannot be before the start."))
+            elif (until - since).days >= FIELD_REPORT_MAX_DAYS:
+                self.add_error("until", _("Choose at most %d days.") % FIELD_REPORT_MAX_DAYS)
+        return data

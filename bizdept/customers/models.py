@@ -264,7 +264,8 @@ class Visit(models.Model):
 
 
 class ComplaintQuerySet(ScopedQuerySet):
-    scope_owner_fields = ("customer__owner", "handler")
+    # The head an overdue complaint was escalated to always sees it (CUS-9).
+    scope_owner_fields = ("customer__owner", "handler", "escalated_to")
     scope_domain = Domain.SALES
 
 

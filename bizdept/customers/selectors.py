@@ -5,14 +5,29 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Q
+from django.db.models import Avg, Count, Q
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from bizdept.org.scope import employee_of
+from bizdept.org.choices import EmployeeStatus, RoleCode
+from bizdept.org.models import Employee
+from bizdept.org.scope import Domain, employee_of, scope_for
 
-from .models import Contact, Customer, GradeRule, OwnerChange, Visit
+from .choices import COMPLAINT_PENDING
+from .models import (
+    Complaint,
+    Contact,
+    Customer,
+    CustomerSettings,
+    GradeRule,
+    MarketReport,
+    OwnerChange,
+    Survey,
+    Visit,
+)
 
 # --- money received: the input of grading (CUS-3) -------------------------------------
 # A source answers {customer id: money received between since and until}. The sales app
@@ -107,7 +122,9 @@ def duplicate_of(*, name_key: str, credit_code: str = "", phones: Iterable[str] 
     if exclude_pk:
         base = base.exclude(pk=exclude_pk)
     if credit_code:
-        found = base.filter(credit_code=credit_code).first()
+        # The unique index on credit codes is partial (WHERE credit_code <> ''); SQLite
+        # uses it only when the query repeats that condition, else it scans every customer.
+        found = base.filter(credit_code=credit_code).exclude(credit_code="").first()
         if found:
             return found, "credit_code"
     if name_key:
@@ -183,3 +200,142 @@ def customer_timeline(customer: Customer, *, limit: int = 100) -> list[dict]:
             items.append({"when": entry.when, "type": "edit", "object": entry})
     items.sort(key=lambda item: item["when"], reverse=True)
     return items[:limit]
+
+
+# --- field reports (CUS-8: 每日1-2次汇报) ----------------------------------------------
+# A field report is a visit, call or meeting a salesperson logs: the record of their day
+# in the field. Each working day (``core.calendar``) every active salesperson owes
+# ``CustomerSettings.daily_reports_required`` of them; a day with fewer is flagged to
+# the heads above them, who see it through the scope rule like every sales record.
+FIELD_REPORT_MAX_DAYS = 62
+
+
+def field_report_minimum() -> int:
+    return CustomerSettings.current().daily_reports_required
+
+
+@dataclass(frozen=True)
+class FieldDay:
+    employee: Employee
+    day: datetime.date
+    reports: int
+    required: int
+
+    @property
+    def missed(self) -> bool:
+        return self.reports < self.required
+
+
+def field_reports(*, user, since: datetime.date, until: datetime.date,
+                  missed_only: bool = False, employee: Employee | None = None,
+                  required: int | None = None) -> list[FieldDay]:
+    """Per salesperson in the user's sales scope and per working day in [since, until]
+    (days after today are not owed yet; nor days before a hire or after a leave): how
+    many reports they logged against the minimum. Four queries, whatever the number of
+    people and days: settings, calendar, people, one grouped count of visits."""
+    from bizdept.core.calendar import working_days
+
+    if required is None:
+        required = field_report_minimum()
+    until = min(until, timezone.localdate())
+    if missed_only and required == 0:
+        return []
+    days = working_days(since, until)
+    if not days:
+        return []
+    people = Employee.objects.filter(scope_for(user, Domain.SALES).q(""))
+    if employee is not None:
+        people = people.filter(pk=employee.pk)
+    people = list(
+        people
+        .filter(roles__code=RoleCode.SALES, hire_date__lte=until)
+        .exclude(leave_date__lt=since).exclude(status=EmployeeStatus.LEFT)
+        .select_related("unit").order_by("unit__path", "number"))
+    if not people:
+        return []
+    zone = timezone.get_current_timezone()
+    start = timezone.make_aware(datetime.datetime.combine(days[0], datetime.time.min))
+    end = timezone.make_aware(datetime.datetime.combine(
+        days[-1] + datetime.timedelta(days=1), datetime.time.min))
+    counts = {
+        (row["employee_id"], row["day"]): row["n"]
+        for row in Visit.objects.filter(employee__in=[p.pk for p in people],
+                                        visited_at__gte=start, visited_at__lt=end)
+        .annotate(day=TruncDate("visited_at", tzinfo=zone))
+        .values("employee_id", "day").annotate(n=Count("pk")).order_by()
+    }
+    rows = []
+    for person in people:
+        for day in days:
+            if day < person.hire_date or (person.leave_date and day > person.leave_date):
+                continue
+            row = FieldDay(person, day, counts.get((person.pk, day), 0), required)
+            if row.missed or not missed_only:
+                rows.append(row)
+    return rows
+
+
+def field_reports_for_my_day(*, user, head: bool) -> tuple[FieldDay | None, list[FieldDay]]:
+    """What "My day" shows (CUS-8): my own count today (None if I owe none) and, for a
+    head, the days their people missed in the last seven days before today. One call."""
+    me = employee_of(user)
+    if me is None:
+        return None, []
+    today = timezone.localdate()
+    if head:
+        rows = field_reports(user=user, since=today - datetime.timedelta(days=7), until=today)
+    else:
+        rows = field_reports(user=user, since=today, until=today, employee=me)
+    mine = next((r for r in rows if r.employee.pk == me.pk and r.day == today), None)
+    return mine, [r for r in rows if r.missed and r.day < today]
+
+
+# --- complaints, surveys, market intelligence (CUS-9..11) ----------------------------
+def complaint_list(*, user):
+    return (Complaint.objects.visible_to(user)
+            .select_related("customer", "handler__unit", "escalated_to"))
+
+
+def complaint_get(*, user, pk) -> Complaint:
+    return (Complaint.objects.select_related("customer__owner", "handler__unit",
+                                             "escalated_to__unit")
+            .get_visible_or_404(user, pk=pk))
+
+
+def complaints_overdue(user, *, now: datetime.datetime | None = None):
+    """Complaints still being worked on past their deadline, most overdue first."""
+    now = now or timezone.now()
+    return (complaint_list(user=user)
+            .filter(status__in=COMPLAINT_PENDING, deadline_at__lt=now)
+            .order_by("deadline_at", "pk"))
+
+
+def survey_list(*, user):
+    return Survey.objects.visible_to(user).select_related("customer", "surveyed_by")
+
+
+def survey_get(*, user, pk) -> Survey:
+    return (Survey.objects.select_related("customer__owner__unit", "surveyed_by")
+            .get_visible_or_404(user, pk=pk))
+
+
+def survey_averages(queryset) -> dict:
+    """Average score per dimension (2 places, ROUND_HALF_UP) and how many surveys, in one
+    aggregate query; the averages are None when there is no survey."""
+    found = queryset.order_by().aggregate(service=Avg("service"), delivery=Avg("delivery"),
+                                          product=Avg("product"), count=Count("pk"))
+
+    def rounded(value):
+        return None if value is None else Decimal(str(value)).quantize(CENT, ROUND_HALF_UP)
+
+    return {"service": rounded(found["service"]), "delivery": rounded(found["delivery"]),
+            "product": rounded(found["product"]), "count": found["count"]}
+
+
+def market_report_list(*, user):
+    return MarketReport.objects.visible_to(user).select_related("reporter", "customer")
+
+
+def market_report_get(*, user, pk) -> MarketReport:
+    return (MarketReport.objects.select_related("reporter__unit", "customer")
+            .get_visible_or_404(user, pk=pk))

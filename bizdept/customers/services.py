@@ -1,4 +1,5 @@
-"""Every write to customers and their field work (CUS-1..8). One transaction each.
+"""Every write to customers, their field work, complaints, surveys and market reports
+(CUS-1..11). One transaction each.
 
 ``by`` is always the acting login (``request.user``); what they may do follows from the
 scope rule (ORG-4) and their roles' capabilities (ORG-3).
@@ -7,6 +8,7 @@ scope rule (ORG-4) and their roles' capabilities (ORG-3).
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -21,12 +23,34 @@ from bizdept.core.errors import Conflict, DomainError
 from bizdept.core.services import audited_save
 from bizdept.core.validators import normalize_company_name, normalize_phone, validate_credit_code
 from bizdept.org.choices import Capability
-from bizdept.org.models import Employee, EmployeeStatus
+from bizdept.org.models import Employee, EmployeeStatus, Unit
 from bizdept.org.scope import Domain, capabilities_of, employee_of, scope_for
 
 from . import selectors
-from .choices import CustomerKind, Grade, OwnerChangeKind, Stage, VisitKind
-from .models import Contact, Customer, CustomerSettings, GradeRule, OwnerChange, Visit
+from .choices import (
+    COMPLAINT_DEADLINES,
+    COMPLAINT_PENDING,
+    COMPLAINT_TRANSITIONS,
+    ComplaintStatus,
+    CustomerKind,
+    Grade,
+    OwnerChangeKind,
+    ReportKind,
+    Severity,
+    Stage,
+    VisitKind,
+)
+from .models import (
+    Complaint,
+    Contact,
+    Customer,
+    CustomerSettings,
+    GradeRule,
+    MarketReport,
+    OwnerChange,
+    Survey,
+    Visit,
+)
 
 
 class DuplicateCustomer(DomainError):
@@ -747,3 +771,365 @@ def visit_review(*, visit: Visit, by, review: str, improvement_points: str) -> V
     visit.coach_review = review.strip()
     visit.improvement_points = (improvement_points or "").strip()
     return audited_save(visit, by=by)
+
+
+# --- complaints (CUS-9) --------------------------------------------------------------
+COMPLAINT_FIELDS = {"title", "description", "severity"}
+# Complaints before this are typing mistakes, and far-off dates cannot carry a deadline.
+EARLIEST_COMPLAINT = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
+TITLE_MAX = 200
+
+
+def _covers(by, employee: Employee | None) -> bool:
+    """``by`` is ``employee`` or above them in the tree (a head, the director), and still
+    works here; an administrator covers everyone."""
+    scope = scope_for(by, Domain.SALES)
+    if scope.everything:
+        return True
+    return employee is not None and _is_working(by) and scope.covers(employee)
+
+
+def _require_handler_or_head(by, complaint: Complaint) -> None:
+    """The handler, a head above them, or the head the complaint was escalated to."""
+    me = employee_of(by)
+    if _covers(by, complaint.handler):
+        return
+    if me is not None and complaint.escalated_to_id == me.pk and _is_working(by):
+        return
+    raise PermissionDenied
+
+
+def _complaint_text(fields: dict) -> dict:
+    for key, message in (("title", _("Give the complaint a title.")),
+                         ("description", _("Describe the complaint."))):
+        if key in fields:
+            fields[key] = (fields[key] or "").strip()
+            if not fields[key]:
+                raise DomainError(message, field=key, code="required")
+    if "title" in fields and len(fields["title"]) > TITLE_MAX:
+        raise DomainError(_("The title is too long (%d characters at most).") % TITLE_MAX,
+                          field="title", code="too_long")
+    if "severity" in fields and fields["severity"] not in Severity.values:
+        raise DomainError(_("Unknown severity."), field="severity", code="invalid")
+    return fields
+
+
+def complaint_deadline(received_at: datetime.datetime, severity: str) -> datetime.datetime:
+    """When a complaint must be resolved by: received + the severity's allowance."""
+    return received_at + COMPLAINT_DEADLINES[Severity(severity)]
+
+
+def _check_handler(by, handler: Employee, me: Employee) -> None:
+    if handler.status == EmployeeStatus.LEFT or not getattr(handler.user, "is_active", True):
+        raise DomainError(_("%s has left and cannot handle complaints.") % handler.name,
+                          field="handler", code="left")
+    if handler.pk != me.pk and not _covers(by, handler):
+        raise DomainError(_("The handler must be you or someone in your team."),
+                          field="handler", code="out_of_scope")
+
+
+@transaction.atomic
+def complaint_create(*, customer: Customer, by, title: str, description: str,
+                     severity: str = Severity.MEDIUM, handler: Employee | None = None,
+                     received_at: datetime.datetime | None = None) -> Complaint:
+    """Log a complaint; whoever may edit the customer may (CUS-9).
+
+    The handler is the customer's owner unless given (for a customer in the pool: the
+    person logging it); someone else must be active and in the logger's scope. The
+    deadline is the severity's allowance from when the complaint came in.
+    """
+    me = _actor(by)
+    _require_edit(by, customer)
+    fields = _complaint_text({"title": title, "description": description,
+                              "severity": severity})
+    handler = handler or customer.owner or me
+    _check_handler(by, handler, me)
+    now = timezone.now()
+    received_at = received_at or now
+    if timezone.is_naive(received_at):
+        received_at = timezone.make_aware(received_at)
+    if received_at > now + datetime.timedelta(minutes=5):
+        raise DomainError(_("A complaint cannot be received in the future."),
+                          field="received_at")
+    if received_at < EARLIEST_COMPLAINT:
+        raise DomainError(_("A complaint cannot be before the year 2000."), field="received_at")
+    complaint = Complaint(customer=customer, handler=handler, received_at=received_at,
+                          deadline_at=complaint_deadline(received_at, fields["severity"]),
+                          **fields)
+    return audited_save(complaint, by=by)
+
+
+@transaction.atomic
+def complaint_update(*, complaint: Complaint, by, **fields) -> Complaint:
+    """Edit the title, description or severity while the complaint is being worked on;
+    a new severity moves the deadline (from when the complaint came in)."""
+    _require_handler_or_head(by, complaint)
+    _refuse_unknown(fields, COMPLAINT_FIELDS)
+    if complaint.status not in COMPLAINT_PENDING:
+        raise DomainError(_("A resolved or closed complaint can no longer be edited."),
+                          field="status", code="not_pending")
+    fields = _complaint_text(dict(fields))
+    for key, value in fields.items():
+        setattr(complaint, key, value)
+    complaint.deadline_at = complaint_deadline(complaint.received_at, complaint.severity)
+    return audited_save(complaint, by=by)
+
+
+def _set_status(complaint: Complaint, status: str, *, by, comment: str = "") -> Complaint:
+    """The one way a complaint moves (COMPLAINT_TRANSITIONS); the history row keeps the
+    move, who made it and why. The row is locked, so two clicks cannot both move it."""
+    locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
+    allowed = COMPLAINT_TRANSITIONS.get(locked.status, frozenset())
+    if status not in allowed:
+        raise DomainError(
+            _("A complaint that is %(old)s cannot become %(new)s.")
+            % {"old": ComplaintStatus(locked.status).label,
+               "new": ComplaintStatus(status).label},
+            field="status", code="transition")
+    complaint.status = status
+    reason = f"{locked.status} → {status}"
+    if comment:
+        reason = f"{reason}: {comment}"
+    complaint._change_reason = reason[:100]
+    return audited_save(complaint, by=by)
+
+
+@transaction.atomic
+def complaint_start(*, complaint: Complaint, by) -> Complaint:
+    """The handler (or a head above) starts working on an open complaint."""
+    _require_handler_or_head(by, complaint)
+    return _set_status(complaint, ComplaintStatus.IN_PROGRESS, by=by)
+
+
+@transaction.atomic
+def complaint_resolve(*, complaint: Complaint, by, resolution: str) -> Complaint:
+    """Resolved, saying how; the time is kept (was it within the deadline?)."""
+    _require_handler_or_head(by, complaint)
+    resolution = (resolution or "").strip()
+    if not resolution:
+        raise DomainError(_("Say how the complaint was resolved."), field="resolution",
+                          code="required")
+    complaint.resolution = resolution
+    complaint.resolved_at = timezone.now()
+    return _set_status(complaint, ComplaintStatus.RESOLVED, by=by)
+
+
+@transaction.atomic
+def complaint_close(*, complaint: Complaint, by) -> Complaint:
+    """Closed once the customer accepts the resolution."""
+    _require_handler_or_head(by, complaint)
+    return _set_status(complaint, ComplaintStatus.CLOSED, by=by)
+
+
+@transaction.atomic
+def complaint_reassign(*, complaint: Complaint, by, handler: Employee) -> Complaint:
+    """A head gives the complaint to someone else in their subtree."""
+    me = _actor(by)
+    if Capability.MANAGE_TEAM not in capabilities_of(by):
+        raise PermissionDenied
+    _require_handler_or_head(by, complaint)
+    if complaint.status not in COMPLAINT_PENDING:
+        raise DomainError(_("A resolved or closed complaint is not reassigned."),
+                          field="status", code="not_pending")
+    _check_handler(by, handler, me)
+    complaint.handler = handler
+    return audited_save(complaint, by=by)
+
+
+def _escalation_target(handler: Employee, units: dict[int, Unit]) -> Employee | None:
+    """The nearest head above the handler: their unit's head, or when they are that head
+    (or the unit has none), the next unit up that has someone else at its head."""
+    for unit_id in reversed(handler.unit.ancestor_ids()):
+        unit = units.get(unit_id)
+        if unit is None or unit.head_id is None or unit.head_id == handler.pk:
+            continue
+        if unit.head.status == EmployeeStatus.LEFT:
+            continue
+        return unit.head
+    return None
+
+
+@transaction.atomic
+def complaints_escalate_overdue(*, now: datetime.datetime | None = None) -> int:
+    """The scheduled sweep (CUS-9): every complaint still pending past its deadline and
+    not yet escalated goes to the head above its handler. Complaints with nobody above
+    their handler are left alone. Running it twice changes nothing the second time.
+
+    A constant number of statements however many complaints: the complaints, the units
+    above their handlers, one bulk update and the history rows in bulk.
+    """
+    now = now or timezone.now()
+    overdue = list(Complaint.objects.select_for_update(of=("self",))
+                   .select_related("handler__unit")
+                   .filter(status__in=COMPLAINT_PENDING, deadline_at__lt=now,
+                           escalated_to__isnull=True))
+    if not overdue:
+        return 0
+    unit_ids = {uid for c in overdue for uid in c.handler.unit.ancestor_ids()}
+    units = Unit.objects.select_related("head").in_bulk(unit_ids)
+    escalated = []
+    for complaint in overdue:
+        target = _escalation_target(complaint.handler, units)
+        if target is None:
+            continue
+        complaint.escalated_to = target
+        complaint.escalated_at = now
+        escalated.append(complaint)
+    if not escalated:
+        return 0
+    Complaint.objects.bulk_update(escalated, ["escalated_to", "escalated_at"],
+                                  batch_size=BULK_BATCH)
+    Complaint.history.bulk_history_create(
+        escalated, update=True, default_change_reason=_("Overdue: escalated"),
+        batch_size=BULK_BATCH)
+    return len(escalated)
+
+
+# --- satisfaction surveys (CUS-10) ---------------------------------------------------
+SURVEY_FIELDS = {"period", "surveyed_on", "service", "delivery", "product", "comment"}
+SURVEY_SCORES = ("service", "delivery", "product")
+PERIOD_PATTERN = r"^[0-9]{4}-(Q[1-4]|0[1-9]|1[0-2])$"
+EARLIEST_DAY = datetime.date(2000, 1, 1)
+
+
+def _survey_fields(fields: dict) -> dict:
+    if "period" in fields:
+        period = (fields["period"] or "").strip().upper()
+        if not re.fullmatch(PERIOD_PATTERN, period):
+            raise DomainError(_("Write the period as a quarter (2026-Q3) or a month "
+                                "(2026-07)."), field="period", code="invalid")
+        fields["period"] = period
+    for key in SURVEY_SCORES:
+        if key in fields:
+            value = fields[key]
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
+                raise DomainError(_("Give a score from 1 to 5."), field=key, code="invalid")
+    if "surveyed_on" in fields:
+        day = fields["surveyed_on"]
+        if day is None:
+            raise DomainError(_("Say when the survey was made."), field="surveyed_on",
+                              code="required")
+        if day > timezone.localdate():
+            raise DomainError(_("A survey cannot be in the future."), field="surveyed_on")
+        if day < EARLIEST_DAY:
+            raise DomainError(_("A survey cannot be before the year 2000."),
+                              field="surveyed_on")
+    if "comment" in fields:
+        fields["comment"] = (fields["comment"] or "").strip()
+    return fields
+
+
+def _duplicate_survey(customer_id: int, period: str, exclude_pk=None) -> None:
+    rows = Survey.objects.filter(customer_id=customer_id, period=period)
+    if exclude_pk:
+        rows = rows.exclude(pk=exclude_pk)
+    if rows.exists():
+        raise Conflict(_("This customer already has a survey for %s.") % period,
+                       field="period", code="duplicate")
+
+
+def _save_survey(survey: Survey, *, by) -> Survey:
+    """Save; uniqueness was checked just before, so a clash here is a lost race."""
+    try:
+        with transaction.atomic():
+            return audited_save(survey, by=by, validate_constraints=False)
+    except IntegrityError as exc:
+        raise Conflict(_("This customer already has a survey for %s.") % survey.period,
+                       field="period", code="duplicate") from exc
+
+
+@transaction.atomic
+def survey_record(*, customer: Customer, by, period: str, surveyed_on: datetime.date,
+                  service: int, delivery: int, product: int, comment: str = "") -> Survey:
+    """One survey per customer and period, scores 1–5 per dimension (CUS-10)."""
+    me = _actor(by)
+    _require_edit(by, customer)
+    fields = _survey_fields({"period": period, "surveyed_on": surveyed_on, "service": service,
+                             "delivery": delivery, "product": product, "comment": comment})
+    _duplicate_survey(customer.pk, fields["period"])
+    return _save_survey(Survey(customer=customer, surveyed_by=me, **fields), by=by)
+
+
+@transaction.atomic
+def survey_update(*, survey: Survey, by, **fields) -> Survey:
+    """Correct a survey: whoever may edit the customer, or who made the survey."""
+    me = _actor(by)
+    if survey.surveyed_by_id != me.pk and not can_edit(by, survey.customer):
+        raise PermissionDenied
+    _refuse_unknown(fields, SURVEY_FIELDS)
+    fields = _survey_fields(dict(fields))
+    if "period" in fields:
+        _duplicate_survey(survey.customer_id, fields["period"], exclude_pk=survey.pk)
+    for key, value in fields.items():
+        setattr(survey, key, value)
+    return _save_survey(survey, by=by)
+
+
+# --- market intelligence (CUS-11) ----------------------------------------------------
+REPORT_FIELDS = {"kind", "title", "text", "region", "reported_on", "customer"}
+REGION_MAX = 50
+
+
+def _report_fields(fields: dict) -> dict:
+    if "kind" in fields and fields["kind"] not in ReportKind.values:
+        raise DomainError(_("Unknown kind of report."), field="kind", code="invalid")
+    for key, message in (("title", _("Give the report a title.")),
+                         ("text", _("Write the report."))):
+        if key in fields:
+            fields[key] = (fields[key] or "").strip()
+            if not fields[key]:
+                raise DomainError(message, field=key, code="required")
+    if "title" in fields and len(fields["title"]) > TITLE_MAX:
+        raise DomainError(_("The title is too long (%d characters at most).") % TITLE_MAX,
+                          field="title", code="too_long")
+    if "region" in fields:
+        fields["region"] = (fields["region"] or "").strip()
+        if len(fields["region"]) > REGION_MAX:
+            raise DomainError(_("The region is too long (%d characters at most).")
+                              % REGION_MAX, field="region", code="too_long")
+    if "reported_on" in fields:
+        day = fields["reported_on"] or timezone.localdate()
+        if day > timezone.localdate():
+            raise DomainError(_("A report cannot be dated in the future."),
+                              field="reported_on")
+        if day < EARLIEST_DAY:
+            raise DomainError(_("A report cannot be before the year 2000."),
+                              field="reported_on")
+        fields["reported_on"] = day
+    return fields
+
+
+def _require_reporter_or_head(by, report: MarketReport) -> None:
+    if not _covers(by, report.reporter):
+        raise PermissionDenied
+
+
+@transaction.atomic
+def market_report_create(*, by, kind: str, title: str, text: str, region: str = "",
+                         reported_on: datetime.date | None = None,
+                         customer: Customer | None = None) -> MarketReport:
+    """What the field hears about competitors, demand and prices (市场信息反馈)."""
+    me = _actor(by)
+    fields = _report_fields({"kind": kind, "title": title, "text": text, "region": region,
+                             "reported_on": reported_on})
+    report = MarketReport(reporter=me, customer=customer, **fields)
+    return audited_save(report, by=by)
+
+
+@transaction.atomic
+def market_report_update(*, report: MarketReport, by, **fields) -> MarketReport:
+    """The reporter corrects their report, or a head above them does."""
+    _require_reporter_or_head(by, report)
+    _refuse_unknown(fields, REPORT_FIELDS)
+    fields = _report_fields(dict(fields))
+    for key, value in fields.items():
+        setattr(report, key, value)
+    return audited_save(report, by=by)
+
+
+@transaction.atomic
+def market_report_delete(*, report: MarketReport, by) -> None:
+    """The reporter or a head above them; the history keeps what was deleted."""
+    _require_reporter_or_head(by, report)
+    report._history_user = getattr(by, "user", by)
+    report.delete()

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.CustomerListPage.as_view(), name="customer_list"),
     path("pool/", views.PoolPage.as_view(), name="pool"),
     path("revisits/", views.RevisitsPage.as_view(), name="revisits"),
+    path("field-reports/", views.field_reports, name="field_reports"),
     path("new/", views.customer_create, name="customer_create"),
     path("transfer/", views.customer_transfer, name="customer_transfer"),
     path("<int:pk>/", views.CustomerDetailPage.as_view(), name="customer_detail"),

@@ -1,10 +1,15 @@
 """Customer pages (CUS-1..8): lists, the pool, revisits due, detail with one timeline,
 and the forms of a day's field work. Parse, call a service or selector, render."""
 
+import datetime
+from urllib.parse import urlencode
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,7 +17,16 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from bizdept.core.errors import DomainError
-from bizdept.core.pages import Column, DetailPage, ListPage, form_page, posted
+from bizdept.core.excel import xlsx_response
+from bizdept.core.pages import (
+    Column,
+    DetailPage,
+    ListPage,
+    form_page,
+    is_fragment_request,
+    posted,
+    style_form,
+)
 from bizdept.org.choices import Capability
 from bizdept.org.models import Employee
 from bizdept.org.scope import capabilities_of, employee_of
@@ -23,6 +37,7 @@ from .filters import CustomerFilterSet
 from .forms import (
     ContactForm,
     CustomerForm,
+    FieldReportFilterForm,
     GradeForm,
     ReleaseForm,
     TransferForm,
@@ -98,8 +113,13 @@ class RevisitsPage(CustomerListPage):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        user = self.request.user
         context["who"] = "team" if self.request.GET.get("who") == "team" else "mine"
-        context["is_head"] = Capability.MANAGE_TEAM in capabilities_of(self.request.user)
+        context["is_head"] = Capability.MANAGE_TEAM in capabilities_of(user)
+        if not is_fragment_request(self.request):
+            # CUS-8: my own reports today; for a head, the team's missed days this week.
+            context["my_reports"], context["missed_reports"] = \
+                selectors.field_reports_for_my_day(user=user, head=context["is_head"])
         return context
 
 
@@ -294,3 +314,48 @@ def customer_grade(request, pk):
 
     return form_page(request, form, save=save, cancel_url=url,
                      title=_("Set the grade of %s by hand") % customer.name)
+
+
+# --- field reports (CUS-8) -----------------------------------------------------------
+FIELD_REPORT_COLUMNS = [
+    Column("employee.name", gettext_lazy("Name")),
+    Column("employee.unit.name", gettext_lazy("Unit")),
+    Column("day", gettext_lazy("Day")),
+    Column("reports", gettext_lazy("Reports")),
+    Column("required", gettext_lazy("Required")),
+]
+
+
+@login_required
+def field_reports(request):
+    """Who reported in from the field, day by day (每日汇报); missed days are what a head
+    is flagged. Everyone sees the people in their own sales scope (a salesperson: self)."""
+    today = timezone.localdate()
+    data = request.GET if "since" in request.GET else {
+        "since": today - datetime.timedelta(days=7), "until": today - datetime.timedelta(days=1),
+        "missed": "on"}
+    form = FieldReportFilterForm(data)
+    style_form(form)
+    rows = []
+    required = selectors.field_report_minimum()
+    if form.is_valid():
+        rows = selectors.field_reports(user=request.user, since=form.cleaned_data["since"],
+                                       until=form.cleaned_data["until"],
+                                       missed_only=form.cleaned_data["missed"],
+                                       required=required)
+    if request.GET.get("export") == "xlsx":
+        return xlsx_response(filename="field-reports", sheet=str(_("Field reports")),
+                             headers=[c.label for c in FIELD_REPORT_COLUMNS],
+                             rows=([c.read(r) for c in FIELD_REPORT_COLUMNS] for r in rows))
+    page = Paginator(rows, settings.BIZDEPT_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    for key in ("page", "export"):
+        query.pop(key, None)
+    template = "customers/field_reports.html"
+    if is_fragment_request(request):
+        template += "#table"
+    return render(request, template, {
+        "title": _("Field reports"), "form": form, "page_obj": page, "rows": page.object_list,
+        "columns": FIELD_REPORT_COLUMNS, "querystring": query.urlencode() or urlencode(data),
+        "required": required,
+    })
