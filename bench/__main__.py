@@ -30,12 +30,14 @@ def parse_args(argv=None):
     parser.add_argument("--rebuild", action="store_true", help="generate the database anew")
     parser.add_argument("--markdown", action="store_true", help="also print a markdown table")
     parser.add_argument("--iterations", type=int, default=200, help="scope resolutions timed")
+    parser.add_argument("--checks", type=int, default=500, help="duplicate checks timed")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--loadgen", choices=["auto", "wrk", "python"], default="auto",
                         help="wrk when on PATH (auto), else the built-in Python client")
     args = parser.parse_args(argv)
-    if args.duration < 1 or args.concurrency < 1 or args.iterations < 1 or args.workers < 1:
-        parser.error("--duration, --concurrency, --iterations and --workers must be positive")
+    if min(args.duration, args.concurrency, args.iterations, args.workers, args.checks) < 1:
+        parser.error("--duration, --concurrency, --iterations, --workers and --checks must "
+                     "be positive")
     return args
 
 
@@ -101,13 +103,17 @@ def main(argv=None) -> int:
     django.setup()
     call_command("migrate", interactive=False, verbosity=0)  # an older bench DB stays usable
 
-    from . import load, report, scope
+    from . import duplicates, load, report, scope
 
     tool = load.choose_tool(args.loadgen)
     head = report.header(args.size)  # before measuring: its load average is the machine's
     log(f"scope resolution, {args.iterations} runs per persona")
     rows = scope.scope_rows(args.size, args.iterations)
-    log(f"employees-list API, {args.duration} s per persona with {tool}")
+    log(f"duplicate check (CUS-5), {args.checks} checks")
+    rows += duplicates.duplicate_rows(args.size, args.checks)
+    # --- Excel import rows (CUS-12) go here: bench/imports.py, import_rows(size) -> list[Row].
+    log(f"list APIs ({', '.join(name for name, _path, _what in load.ENDPOINTS)}), "
+        f"{args.duration} s per persona with {tool}")
     rows += load.api_rows(args.size, env=env, duration=args.duration,
                           concurrency=args.concurrency, workers=args.workers,
                           log_path=DATA_DIR / "gunicorn.log", tool=tool)

@@ -2,7 +2,9 @@
 
 from ninja import NinjaAPI, Swagger
 
+from bizdept.approvals.api import router as approvals_router
 from bizdept.core.api import AUTH, install_error_handlers
+from bizdept.core.import_api import router as imports_router
 from bizdept.customers.api import router as customers_router
 from bizdept.org.api import router as org_router
 
@@ -22,4 +24,7 @@ api = NinjaAPI(
 )
 install_error_handlers(api)
 api.add_router("/", org_router)
+# Before customers: "/customers/import" must not be read as "/customers/{customer_id}".
+api.add_router("/", imports_router)  # Excel imports (CUS-12)
 api.add_router("/", customers_router)
+api.add_router("/", approvals_router)  # the approval engine (SAL-3)

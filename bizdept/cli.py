@@ -3,6 +3,8 @@
     bizdept demo [--serve] [--addr 127.0.0.1:8000]   migrate, load the demo if empty, serve
     bizdept generate --size S|M|L                    a bigger department for benchmarks
     bizdept serve                                    gunicorn on $BIND (default 127.0.0.1:8000)
+                                                     and the task worker (db_worker) beside it
+    bizdept db_worker                                the background task worker alone
     bizdept <any manage.py command>
 """
 
@@ -22,14 +24,63 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _serve(args: list[str]) -> None:
-    """Production-style server: gunicorn with a few workers."""
+    """Production-style server: gunicorn with a few workers, and the background task
+    worker (``db_worker``: Excel imports...) beside it, stopped with it.
+    ``BIZDEPT_TASK_WORKER=0`` leaves the worker out (run ``bizdept db_worker`` elsewhere)."""
     bind = os.environ.get("BIND", "127.0.0.1:8000")
     workers = os.environ.get("WEB_CONCURRENCY", str(max(2, (os.cpu_count() or 1) * 2)))
     command = [sys.executable, "-m", "gunicorn", "bizdept.wsgi:application",
                "--bind", bind, "--workers", workers]
     if _gunicorn_major() >= 27:  # no shared ~/.gunicorn control socket between instances
         command.append("--no-control-socket")
-    os.execvp(sys.executable, [*command, *args])
+    if not _worker_wanted():
+        os.execvp(sys.executable, [*command, *args])
+    import signal
+    import subprocess
+
+    worker = start_task_worker()
+    server = subprocess.Popen([*command, *args])
+
+    def forward(signum, _frame):
+        server.send_signal(signum)
+
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, forward)
+    try:
+        code = server.wait()
+    finally:
+        stop_task_worker(worker)
+    sys.exit(code)
+
+
+def _worker_wanted() -> bool:
+    return os.environ.get("BIZDEPT_TASK_WORKER", "1").strip().lower() not in {"0", "false",
+                                                                            "no", "off"}
+
+
+def start_task_worker():
+    """``bizdept db_worker`` as a child process (the background tasks' worker), or None
+    when ``BIZDEPT_TASK_WORKER=0`` says a worker runs elsewhere."""
+    import subprocess
+
+    if not _worker_wanted():
+        return None
+    return subprocess.Popen([sys.executable, "-m", "bizdept.cli", "db_worker", "--no-reload",
+                             "--queue-name", "*"])
+
+
+def stop_task_worker(worker) -> None:
+    """Stop the worker: SIGTERM lets it finish its task's current step; killed after 10 s."""
+    import subprocess
+
+    if worker is None or worker.poll() is not None:
+        return
+    worker.terminate()
+    try:
+        worker.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
 
 
 def _gunicorn_major() -> int:

@@ -62,9 +62,12 @@ INSTALLED_APPS = [
     "ninja",
     "simple_history",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "bizdept.core",
     "bizdept.org",
     "bizdept.customers",
+    "bizdept.approvals",
 ]
 
 MIDDLEWARE = [
@@ -226,6 +229,20 @@ if TESTING:
     MIDDLEWARE.insert(0, "zeal.middleware.zeal_middleware")
     ZEAL_RAISE = True
     ZEAL_NPLUSONE_THRESHOLD = 2
+
+# --- background tasks (Excel imports, CUS-12) ------------------------------------------
+# django-tasks (the backport of Django 6's Tasks API) with its database backend: the queue
+# is a table in the same database, so no broker is needed; a worker (`bizdept db_worker`,
+# started beside the web server by `bizdept serve` and `bizdept demo --serve`) runs them.
+# Tests run every task at once, in the test's own transaction.
+TASKS = {
+    "default": {
+        "BACKEND": ("django_tasks.backends.immediate.ImmediateBackend" if TESTING
+                    else "django_tasks_db.DatabaseBackend"),
+    }
+}
+# Uploaded import files above this size are refused (the field "file" says why).
+BIZDEPT_IMPORT_MAX_BYTES = int(os.environ.get("BIZDEPT_IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))
 
 # --- bizdept --------------------------------------------------------------------------
 BIZDEPT_PAGE_SIZE = 25

@@ -1,5 +1,5 @@
-"""CUS API: customers (list, detail, create, edit, pool, transfer, grade), their contacts
-and the visits made to them.
+"""CUS API: customers (list, detail, create, edit, pool, transfer, grade), their contacts,
+the visits made to them, complaints, satisfaction surveys and market reports.
 
 Reads go through ``selectors`` (each starts from the scope rule: out of scope or missing
 answers 404); writes go through ``services`` (a refusal is 403, a bad value 400 naming the
@@ -25,9 +25,26 @@ from bizdept.org.api import EmployeeRef, UnitRef
 from bizdept.org.models import Employee
 
 from . import selectors, services
-from .choices import CustomerKind, Grade, Source, Stage, VisitKind
-from .filters import CustomerFilterSet, VisitFilterSet
+from .choices import (
+    COMPLAINT_PENDING,
+    ComplaintStatus,
+    CustomerKind,
+    Grade,
+    ReportKind,
+    Severity,
+    Source,
+    Stage,
+    VisitKind,
+)
+from .filters import (
+    ComplaintFilterSet,
+    CustomerFilterSet,
+    MarketReportFilterSet,
+    SurveyFilterSet,
+    VisitFilterSet,
+)
 from .models import Customer
+from .services import PERIOD_PATTERN
 
 router = Router(tags=["customers"])
 
@@ -625,3 +642,383 @@ def visit_review(request, visit_id: ObjectId, payload: ReviewIn):
     visit = services.visit_review(visit=visit, by=request.user, review=payload.review,
                                   improvement_points=payload.improvement_points)
     return _visit_detail(visit)
+
+
+# --- complaints, surveys, market intelligence (CUS-9..11) ----------------------------
+SeverityIn = Literal[tuple(Severity.values)]
+ComplaintStatusIn = Literal[tuple(ComplaintStatus.values)]
+ReportKindIn = Literal[tuple(ReportKind.values)]
+Score = Annotated[int, Field(ge=1, le=5), BeforeValidator(_json_int)]
+Period = Annotated[str, Field(min_length=7, max_length=7, pattern=PERIOD_PATTERN,
+                              description="A quarter (2026-Q3) or a month (2026-07).")]
+
+
+class ComplaintOut(Schema):
+    id: int
+    customer: CustomerRef
+    title: str
+    severity: str
+    status: str
+    handler: EmployeeRef
+    received_at: datetime.datetime
+    deadline_at: datetime.datetime
+    overdue: bool
+    resolved_at: datetime.datetime | None
+    escalated_to: EmployeeRef | None
+    escalated_at: datetime.datetime | None
+
+
+class ComplaintDetailOut(ComplaintOut):
+    description: str
+    resolution: str
+
+
+class ComplaintFilterIn(Schema):
+    q: Text(100) | None = None
+    customer: Id | None = None
+    status: ComplaintStatusIn | None = None
+    severity: SeverityIn | None = None
+    overdue: QueryBool | None = Field(None, description="Still pending past the deadline.")
+    handler: Id | None = Field(None, description="Employee id of the handler.")
+    unit: Id | None = Field(None, description="Handlers in this unit or any unit under it.")
+    escalated_to_me: QueryBool | None = Field(None, description="Escalated to you.")
+    ordering: Literal["received_at", "-received_at", "deadline_at", "-deadline_at"] = \
+        "-received_at"
+
+
+class ComplaintIn(BodyIn):
+    title: Text(200, 1)
+    description: Text(5000, 1)
+    severity: SeverityIn = Severity.MEDIUM
+    handler: BodyId | None = Field(None, description="Employee id; default: the customer's "
+                                   "owner.")
+    received_at: IsoDateTime | None = Field(
+        None, description="When it came in (default: now); sets the deadline with the "
+        "severity.")
+
+
+class ComplaintPatch(BodyIn):
+    """Only the fields sent are changed; a new severity moves the deadline."""
+
+    title: Text(200, 1) = None
+    description: Text(5000, 1) = None
+    severity: SeverityIn = None
+
+
+class ResolveIn(BodyIn):
+    resolution: Text(5000, 1)
+
+
+class ReassignIn(BodyIn):
+    handler: BodyId
+
+
+class SurveyOut(Schema):
+    id: int
+    customer: CustomerRef
+    period: str
+    surveyed_on: datetime.date
+    service: int
+    delivery: int
+    product: int
+    comment: str
+    surveyed_by: EmployeeRef
+
+
+class SurveyFilterIn(Schema):
+    customer: Id | None = None
+    period: Text(7) | None = None
+    q: Text(100) | None = Field(None, description="Customer name.")
+    unit: Id | None = Field(None, description="Customers owned, or surveys made, in this "
+                            "unit or any unit under it.")
+
+
+class SurveyIn(BodyIn):
+    period: Period
+    surveyed_on: IsoDate | None = Field(None, description="Default: today.")
+    service: Score
+    delivery: Score
+    product: Score
+    comment: Text(2000) = ""
+
+
+class SurveyPatch(BodyIn):
+    period: Period = None
+    surveyed_on: IsoDate = None
+    service: Score = None
+    delivery: Score = None
+    product: Score = None
+    comment: Text(2000) = None
+
+
+class MarketReportOut(Schema):
+    id: int
+    reporter: EmployeeRef
+    kind: str
+    region: str
+    title: str
+    text: str
+    reported_on: datetime.date
+    customer: CustomerRef | None
+
+
+class MarketReportFilterIn(Schema):
+    q: Text(100) | None = None
+    kind: ReportKindIn | None = None
+    region: Text(50) | None = None
+    since: IsoDate | None = Field(None, description="Reported on or after this day.")
+    until: IsoDate | None = Field(None, description="Reported on or before this day.")
+
+
+class MarketReportIn(BodyIn):
+    kind: ReportKindIn
+    title: Text(200, 1)
+    text: Text(10000, 1)
+    region: Text(50) = ""
+    reported_on: IsoDate | None = Field(None, description="Default: today.")
+    customer: BodyId | None = Field(None, description="The customer it came from, if any.")
+
+
+class MarketReportPatch(BodyIn):
+    kind: ReportKindIn = None
+    title: Text(200, 1) = None
+    text: Text(10000, 1) = None
+    region: Text(50) = None
+    reported_on: IsoDate = None
+
+
+def _complaint_out(now: datetime.datetime):
+    def out(complaint) -> dict:
+        return {
+            "id": complaint.pk, "customer": complaint.customer, "title": complaint.title,
+            "severity": complaint.severity, "status": complaint.status,
+            "handler": complaint.handler, "received_at": complaint.received_at,
+            "deadline_at": complaint.deadline_at,
+            "overdue": complaint.status in COMPLAINT_PENDING and complaint.deadline_at < now,
+            "resolved_at": complaint.resolved_at, "escalated_to": complaint.escalated_to,
+            "escalated_at": complaint.escalated_at,
+        }
+    return out
+
+
+def _complaint_detail(complaint) -> dict:
+    return {**_complaint_out(timezone.now())(complaint),
+            "description": complaint.description, "resolution": complaint.resolution}
+
+
+def _survey_out(survey) -> dict:
+    return {"id": survey.pk, "customer": survey.customer, "period": survey.period,
+            "surveyed_on": survey.surveyed_on, "service": survey.service,
+            "delivery": survey.delivery, "product": survey.product, "comment": survey.comment,
+            "surveyed_by": survey.surveyed_by}
+
+
+def _report_out(report) -> dict:
+    return {"id": report.pk, "reporter": report.reporter, "kind": report.kind,
+            "region": report.region, "title": report.title, "text": report.text,
+            "reported_on": report.reported_on, "customer": report.customer}
+
+
+def _handler(request, pk: int) -> Employee:
+    """A handler named by id: someone the caller may see (others are unknown to them)."""
+    from bizdept.org.selectors import employee_list
+
+    found = employee_list(user=request.user).select_related("unit", "user").filter(pk=pk).first()
+    if found is None:
+        raise DomainError(_("There is no employee with this id."), field="handler",
+                          code="unknown")
+    return found
+
+
+def _complaint_received_at(value):
+    if value is not None and timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    if value is not None and value < EARLIEST_VISIT:
+        raise DomainError(_("A complaint cannot be before the year 2000."), field="received_at")
+    return value
+
+
+# complaints
+@router.get("/complaints", response={200: list[ComplaintOut], **ERRORS},
+            summary="List complaints")
+@paginate(Paginated)
+def complaint_list(request, filters: Query[ComplaintFilterIn]):
+    data = filters.dict(exclude_none=True)
+    ordering = data.pop("ordering")
+    rows = selectors.complaint_list(user=request.user)
+    if "customer" in data:
+        rows = rows.filter(customer_id=data.pop("customer"))
+    filterset = ComplaintFilterSet(data, queryset=rows, request=request)
+    if not filterset.is_valid():
+        raise filter_errors(filterset)
+    direction = "-pk" if ordering.startswith("-") else "pk"
+    return Mapped(filterset.qs.order_by(ordering, direction), _complaint_out(timezone.now()))
+
+
+@router.get("/customers/{customer_id}/complaints", response={200: list[ComplaintOut], **ERRORS},
+            summary="A customer's complaints")
+@paginate(Paginated)
+def customer_complaints(request, customer_id: ObjectId):
+    customer = selectors.customer_get(user=request.user, pk=customer_id)
+    rows = selectors.complaint_list(user=request.user).filter(customer=customer)
+    return Mapped(rows.order_by("-received_at", "-pk"), _complaint_out(timezone.now()))
+
+
+@router.post("/customers/{customer_id}/complaints", response={201: ComplaintDetailOut, **ERRORS},
+             summary="Log a complaint")
+def complaint_create(request, customer_id: ObjectId, payload: ComplaintIn):
+    """The deadline follows the severity: critical 24 hours, high 2 days, medium 5 days,
+    low 10 days from when it came in."""
+    customer = selectors.customer_get(user=request.user, pk=customer_id)
+    data = payload.dict()
+    handler = data.pop("handler")
+    data["received_at"] = _complaint_received_at(data["received_at"])
+    complaint = services.complaint_create(
+        customer=customer, by=request.user,
+        handler=_handler(request, handler) if handler is not None else None, **data)
+    return Status(201, _complaint_detail(selectors.complaint_get(user=request.user,
+                                                                 pk=complaint.pk)))
+
+
+@router.get("/complaints/{complaint_id}", response={200: ComplaintDetailOut, **ERRORS},
+            summary="One complaint")
+def complaint_detail(request, complaint_id: ObjectId):
+    return _complaint_detail(selectors.complaint_get(user=request.user, pk=complaint_id))
+
+
+@router.patch("/complaints/{complaint_id}", response={200: ComplaintDetailOut, **ERRORS},
+              summary="Edit a complaint")
+def complaint_update(request, complaint_id: ObjectId, payload: ComplaintPatch):
+    complaint = selectors.complaint_get(user=request.user, pk=complaint_id)
+    services.complaint_update(complaint=complaint, by=request.user,
+                              **payload.dict(exclude_unset=True))
+    return _complaint_detail(complaint)
+
+
+@router.post("/complaints/{complaint_id}/start", response={200: ComplaintDetailOut, **ERRORS},
+             summary="Start working on a complaint")
+def complaint_start(request, complaint_id: ObjectId):
+    complaint = selectors.complaint_get(user=request.user, pk=complaint_id)
+    services.complaint_start(complaint=complaint, by=request.user)
+    return _complaint_detail(complaint)
+
+
+@router.post("/complaints/{complaint_id}/resolve", response={200: ComplaintDetailOut, **ERRORS},
+             summary="Resolve a complaint")
+def complaint_resolve(request, complaint_id: ObjectId, payload: ResolveIn):
+    complaint = selectors.complaint_get(user=request.user, pk=complaint_id)
+    services.complaint_resolve(complaint=complaint, by=request.user,
+                               resolution=payload.resolution)
+    return _complaint_detail(complaint)
+
+
+@router.post("/complaints/{complaint_id}/close", response={200: ComplaintDetailOut, **ERRORS},
+             summary="Close a resolved complaint")
+def complaint_close(request, complaint_id: ObjectId):
+    complaint = selectors.complaint_get(user=request.user, pk=complaint_id)
+    services.complaint_close(complaint=complaint, by=request.user)
+    return _complaint_detail(complaint)
+
+
+@router.post("/complaints/{complaint_id}/reassign",
+             response={200: ComplaintDetailOut, **ERRORS}, summary="Reassign a complaint")
+def complaint_reassign(request, complaint_id: ObjectId, payload: ReassignIn):
+    """A head gives the complaint to someone in their unit."""
+    complaint = selectors.complaint_get(user=request.user, pk=complaint_id)
+    services.complaint_reassign(complaint=complaint, by=request.user,
+                                handler=_handler(request, payload.handler))
+    return _complaint_detail(complaint)
+
+
+# satisfaction surveys
+@router.get("/surveys", response={200: list[SurveyOut], **ERRORS},
+            summary="List satisfaction surveys")
+@paginate(Paginated)
+def survey_list(request, filters: Query[SurveyFilterIn]):
+    data = filters.dict(exclude_none=True)
+    rows = selectors.survey_list(user=request.user)
+    if "customer" in data:
+        rows = rows.filter(customer_id=data.pop("customer"))
+    filterset = SurveyFilterSet(data, queryset=rows, request=request)
+    if not filterset.is_valid():
+        raise filter_errors(filterset)
+    return Mapped(filterset.qs.order_by("-surveyed_on", "-pk"), _survey_out)
+
+
+@router.post("/customers/{customer_id}/surveys", response={201: SurveyOut, **ERRORS},
+             summary="Record a satisfaction survey")
+def survey_record(request, customer_id: ObjectId, payload: SurveyIn):
+    """One per customer and period; a second one for the same period answers 409."""
+    customer = selectors.customer_get(user=request.user, pk=customer_id)
+    data = payload.dict()
+    data["surveyed_on"] = data["surveyed_on"] or timezone.localdate()
+    survey = services.survey_record(customer=customer, by=request.user, **data)
+    return Status(201, _survey_out(selectors.survey_get(user=request.user, pk=survey.pk)))
+
+
+@router.get("/surveys/{survey_id}", response={200: SurveyOut, **ERRORS},
+            summary="One satisfaction survey")
+def survey_detail(request, survey_id: ObjectId):
+    return _survey_out(selectors.survey_get(user=request.user, pk=survey_id))
+
+
+@router.patch("/surveys/{survey_id}", response={200: SurveyOut, **ERRORS},
+              summary="Correct a satisfaction survey")
+def survey_update(request, survey_id: ObjectId, payload: SurveyPatch):
+    survey = selectors.survey_get(user=request.user, pk=survey_id)
+    survey = services.survey_update(survey=survey, by=request.user,
+                                    **payload.dict(exclude_unset=True))
+    return _survey_out(survey)
+
+
+# market intelligence
+@router.get("/market-reports", response={200: list[MarketReportOut], **ERRORS},
+            summary="List market reports")
+@paginate(Paginated)
+def market_report_list(request, filters: Query[MarketReportFilterIn]):
+    data = filters.dict(exclude_none=True)
+    filterset = MarketReportFilterSet(data, queryset=selectors.market_report_list(
+        user=request.user), request=request)
+    if not filterset.is_valid():
+        raise filter_errors(filterset)
+    return Mapped(filterset.qs.order_by("-reported_on", "-pk"), _report_out)
+
+
+@router.post("/market-reports", response={201: MarketReportOut, **ERRORS},
+             summary="Report market news")
+def market_report_create(request, payload: MarketReportIn):
+    """Competitors, demand, prices, policy (市场信息反馈); optionally from a customer."""
+    data = payload.dict()
+    customer_id = data.pop("customer")
+    customer = None
+    if customer_id is not None:
+        customer = selectors.customer_list(user=request.user).filter(pk=customer_id).first()
+        if customer is None:
+            raise DomainError(_("No customer you can see has this id."), field="customer",
+                              code="unknown")
+    report = services.market_report_create(by=request.user, customer=customer, **data)
+    return Status(201, _report_out(selectors.market_report_get(user=request.user,
+                                                                 pk=report.pk)))
+
+
+@router.get("/market-reports/{report_id}", response={200: MarketReportOut, **ERRORS},
+            summary="One market report")
+def market_report_detail(request, report_id: ObjectId):
+    return _report_out(selectors.market_report_get(user=request.user, pk=report_id))
+
+
+@router.patch("/market-reports/{report_id}", response={200: MarketReportOut, **ERRORS},
+              summary="Edit a market report")
+def market_report_update(request, report_id: ObjectId, payload: MarketReportPatch):
+    report = selectors.market_report_get(user=request.user, pk=report_id)
+    report = services.market_report_update(report=report, by=request.user,
+                                           **payload.dict(exclude_unset=True))
+    return _report_out(report)
+
+
+@router.delete("/market-reports/{report_id}", response={204: None, **ERRORS},
+               summary="Delete a market report")
+def market_report_delete(request, report_id: ObjectId):
+    report = selectors.market_report_get(user=request.user, pk=report_id)
+    services.market_report_delete(report=report, by=request.user)
+    return Status(204, None)

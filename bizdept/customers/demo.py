@@ -22,8 +22,13 @@ How the demo writes:
 * grades come from money received, which stays zero until the sales app registers its
   payments, so every customer would be D: some are graded by hand, honestly marked
   (``grade_is_manual`` with a "演示数据：…" reason), so that A–D all appear;
-* complaints, surveys and market reports have no services yet: they are created with
-  the models directly (history is kept where the model has it);
+* complaints, surveys and market reports have services (``complaint_create``,
+  ``survey_record``, ``market_report_create``...), but the demo writes them with the
+  models directly: it needs states the services only reach over time (complaints resolved
+  late, closed, overdue and already escalated, received months ago) and surveys in bulk.
+  The rows still keep the services' rules (deadline = received + the severity's
+  allowance, one survey per customer and period, scores 1–5), and history is kept where
+  the model has it;
 * services stamp "now"; timestamps (created, history, owner changes, pool dates) are
   then moved back to when the story says they happened.
 """

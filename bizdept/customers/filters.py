@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from bizdept.core.filters import YesNoFilter
 from bizdept.org.filters import UnitFilter
 from bizdept.org.models import Employee, Unit
 
@@ -32,8 +33,8 @@ class CustomerFilterSet(django_filters.FilterSet):
     unit = UnitFilter(label=_("Unit"), queryset=Unit.objects.order_by("path"),
                       method="in_unit", empty_label=_("All"))
     region = django_filters.CharFilter(label=_("Region"), lookup_expr="icontains")
-    overdue = django_filters.BooleanFilter(label=_("Revisit overdue"), method="is_overdue")
-    pool = django_filters.BooleanFilter(label=_("In the public pool"), method="in_pool")
+    overdue = YesNoFilter(label=_("Revisit overdue"), method="is_overdue")
+    pool = YesNoFilter(label=_("In the public pool"), method="in_pool")
 
     class Meta:
         model = Customer
@@ -106,12 +107,12 @@ class ComplaintFilterSet(_PeopleInScope, django_filters.FilterSet):
                                          empty_label=_("All"))
     severity = django_filters.ChoiceFilter(label=_("Severity"), choices=Severity.choices,
                                            empty_label=_("All"))
-    overdue = django_filters.BooleanFilter(label=_("Overdue"), method="is_overdue")
+    overdue = YesNoFilter(label=_("Overdue"), method="is_overdue")
     handler = django_filters.ModelChoiceFilter(label=_("Handler"), empty_label=_("All"),
                                                queryset=Employee.objects.all())
     unit = UnitFilter(label=_("Unit"), queryset=Unit.objects.order_by("path"),
                       method="in_unit", empty_label=_("All"))
-    escalated_to_me = django_filters.BooleanFilter(label=_("Escalated to me"),
+    escalated_to_me = YesNoFilter(label=_("Escalated to me"),
                                                    method="is_escalated_to_me")
 
     class Meta:

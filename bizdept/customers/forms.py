@@ -8,7 +8,7 @@ from bizdept.core.forms import BootstrapForm
 from bizdept.org.forms import DateInput
 from bizdept.org.models import Employee
 
-from .choices import CustomerKind, Grade, Source, Stage, VisitKind
+from .choices import CustomerKind, Grade, ReportKind, Severity, Source, Stage, VisitKind
 from .models import Contact
 
 
@@ -113,3 +113,76 @@ class FieldReportFilterForm(forms.Form):
             elif (until - since).days >= FIELD_REPORT_MAX_DAYS:
                 self.add_error("until", _("Choose at most %d days.") % FIELD_REPORT_MAX_DAYS)
         return data
+
+
+# --- complaints, surveys, market intelligence (CUS-9..11) ----------------------------
+class ComplaintEditForm(BootstrapForm):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    description = forms.CharField(label=_("Description"),
+                                  widget=forms.Textarea(attrs={"rows": 4}))
+    severity = forms.ChoiceField(label=_("Severity"), choices=Severity.choices,
+                                 initial=Severity.MEDIUM,
+                                 help_text=_("Sets the deadline: critical 24 hours, high 2 "
+                                             "days, medium 5 days, low 10 days."))
+
+
+class ComplaintForm(ComplaintEditForm):
+    handler = forms.ModelChoiceField(label=_("Handler"), queryset=Employee.objects.none(),
+                                     required=False,
+                                     help_text=_("Default: the customer's owner."))
+    received_at = forms.DateTimeField(
+        label=_("Received at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"},
+                                                           format="%Y-%m-%dT%H:%M"))
+
+    def __init__(self, *args, handlers=None, **kwargs):
+        kwargs.setdefault("initial", {}).setdefault(
+            "received_at", timezone.localtime().strftime("%Y-%m-%dT%H:%M"))
+        super().__init__(*args, **kwargs)
+        if handlers is not None:
+            self.fields["handler"].queryset = handlers
+
+
+class ResolveForm(BootstrapForm):
+    resolution = forms.CharField(label=_("Resolution"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ReassignForm(BootstrapForm):
+    handler = forms.ModelChoiceField(label=_("New handler"), queryset=Employee.objects.none())
+
+    def __init__(self, *args, handlers=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if handlers is not None:
+            self.fields["handler"].queryset = handlers
+
+
+SCORE_CHOICES = [(n, str(n)) for n in range(5, 0, -1)]
+
+
+class SurveyForm(BootstrapForm):
+    period = forms.CharField(label=_("Period"), max_length=7,
+                             help_text=_("A quarter (2026-Q3) or a month (2026-07)."))
+    surveyed_on = forms.DateField(label=_("Surveyed on"), widget=DateInput())
+    service = forms.TypedChoiceField(label=_("Service"), choices=SCORE_CHOICES, coerce=int)
+    delivery = forms.TypedChoiceField(label=_("Delivery"), choices=SCORE_CHOICES, coerce=int)
+    product = forms.TypedChoiceField(label=_("Product"), choices=SCORE_CHOICES, coerce=int)
+    comment = forms.CharField(label=_("Comment"), widget=forms.Textarea(attrs={"rows": 3}),
+                              required=False)
+
+    def __init__(self, *args, **kwargs):
+        today = timezone.localdate()
+        initial = kwargs.setdefault("initial", {})
+        initial.setdefault("surveyed_on", today)
+        initial.setdefault("period", f"{today.year}-Q{(today.month - 1) // 3 + 1}")
+        super().__init__(*args, **kwargs)
+
+
+class MarketReportForm(BootstrapForm):
+    kind = forms.ChoiceField(label=_("Kind"), choices=ReportKind.choices)
+    title = forms.CharField(label=_("Title"), max_length=200)
+    text = forms.CharField(label=_("Report"), widget=forms.Textarea(attrs={"rows": 5}))
+    region = forms.CharField(label=_("Region"), max_length=50, required=False)
+    reported_on = forms.DateField(label=_("Reported on"), widget=DateInput())
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("initial", {}).setdefault("reported_on", timezone.localdate())
+        super().__init__(*args, **kwargs)

@@ -6,6 +6,7 @@ import datetime
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from dataclasses import field as _field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Avg, Count, Q
@@ -116,34 +117,74 @@ def duplicate_of(*, name_key: str, credit_code: str = "", phones: Iterable[str] 
 
     Each test is one lookup on a unique or plain index, so it stays one round trip per
     key at a million customers. It deliberately ignores scope: a duplicate is a duplicate
-    whoever owns it (callers only ever show its owner's name and unit).
+    whoever owns it (callers only ever show its owner's name and unit). The same rule as
+    a batch of rows checks (``duplicate_index``), for one row.
     """
-    base = Customer.objects.select_related("owner__unit")
-    if exclude_pk:
-        base = base.exclude(pk=exclude_pk)
-    if credit_code:
-        # The unique index on credit codes is partial (WHERE credit_code <> ''); SQLite
-        # uses it only when the query repeats that condition, else it scans every customer.
-        found = base.filter(credit_code=credit_code).exclude(credit_code="").first()
-        if found:
-            return found, "credit_code"
-    if name_key:
-        found = base.filter(name_key=name_key).first()
-        if found:
-            return found, "name"
     phones = [p for p in phones if p]
+    index = duplicate_index(credit_codes=[credit_code] if credit_code else [],
+                            name_keys=[name_key] if name_key else [], phones=phones)
+    return index.match(name_key=name_key, credit_code=credit_code, phones=phones,
+                       exclude_pk=exclude_pk)
+
+
+@dataclass
+class DuplicateIndex:
+    """The existing customers that some candidate keys hit (CUS-5), from one query per key
+    kind; ``match`` applies the rule to one candidate: credit code first, then name, then
+    phone (a customer's own, then any customer's contact)."""
+
+    by_credit_code: dict[str, Customer] = _field(default_factory=dict)
+    by_name_key: dict[str, Customer] = _field(default_factory=dict)
+    by_phone: dict[str, list[Customer]] = _field(default_factory=dict)
+    by_contact_phone: dict[str, list[Customer]] = _field(default_factory=dict)
+
+    def match(self, *, name_key: str, credit_code: str = "", phones: Iterable[str] = (),
+              exclude_pk: int | None = None) -> tuple[Customer, str] | None:
+        def other(customer):
+            return customer is not None and customer.pk != exclude_pk
+
+        found = self.by_credit_code.get(credit_code) if credit_code else None
+        if other(found):
+            return found, "credit_code"
+        found = self.by_name_key.get(name_key) if name_key else None
+        if other(found):
+            return found, "name"
+        phones = [p for p in phones if p]
+        for table in (self.by_phone, self.by_contact_phone):
+            for phone in phones:
+                for customer in table.get(phone, ()):
+                    if other(customer):
+                        return customer, "phone"
+        return None
+
+
+def duplicate_index(*, credit_codes: Iterable[str] = (), name_keys: Iterable[str] = (),
+                    phones: Iterable[str] = ()) -> DuplicateIndex:
+    """Existing customers by the keys of many candidates at once: at most four queries
+    (credit codes, names, customers' phones, contacts' phones) however many candidates."""
+    base = Customer.objects.select_related("owner__unit").order_by("-created_at", "-pk")
+    index = DuplicateIndex()
+    credit_codes = sorted({c for c in credit_codes if c})
+    name_keys = sorted({k for k in name_keys if k})
+    phones = sorted({p for p in phones if p})
+    if credit_codes:
+        # The unique index on credit codes is partial (WHERE credit_code <> ''): SQLite
+        # uses it only when the query repeats that condition, else it scans every customer
+        # (EXPLAIN QUERY PLAN; bench/duplicates.py checks it).
+        index.by_credit_code = {c.credit_code: c for c in base.filter(credit_code__in=credit_codes)
+                                .exclude(credit_code="")}
+    if name_keys:
+        index.by_name_key = {c.name_key: c for c in base.filter(name_key__in=name_keys)}
     if phones:
-        found = base.filter(phone__in=phones).first()
-        if found:
-            return found, "phone"
-        contact = (Contact.objects.select_related("customer__owner__unit")
-                   .filter(Q(phone__in=phones) | Q(mobile__in=phones)))
-        if exclude_pk:
-            contact = contact.exclude(customer_id=exclude_pk)
-        contact = contact.first()
-        if contact:
-            return contact.customer, "phone"
-    return None
+        for customer in base.filter(phone__in=phones):
+            index.by_phone.setdefault(customer.phone, []).append(customer)
+        wanted = set(phones)
+        for contact in (Contact.objects.select_related("customer__owner__unit")
+                        .filter(Q(phone__in=phones) | Q(mobile__in=phones))
+                        .order_by("-created_at", "-pk")):
+            for phone in {contact.phone, contact.mobile} & wanted:
+                index.by_contact_phone.setdefault(phone, []).append(contact.customer)
+    return index
 
 
 # --- contacts, visits, history -------------------------------------------------------

@@ -79,14 +79,26 @@ def can_edit(by, customer: Customer) -> bool:
     Nobody edits a customer in the public pool until someone claims it (an administrator
     excepted), and nobody who has left edits anything.
     """
+    return customer.pk in editable_ids(by, [customer])
+
+
+def editable_ids(by, customers: Iterable[Customer]) -> set[int]:
+    """Which of ``customers`` ``by`` may edit (``can_edit`` for many): the owners are read
+    in memory (load ``owner__unit``), collaborators in one query for all the rest."""
+    customers = list(customers)
     scope = scope_for(by, Domain.SALES)
     if scope.everything:
-        return True
-    if customer.owner_id is None or not _is_working(by):
-        return False
-    if scope.covers(customer.owner):
-        return True
-    return customer.collaborators.filter(pk=employee_of(by).pk).exists()
+        return {c.pk for c in customers}
+    if not _is_working(by):
+        return set()
+    owned = [c for c in customers if c.owner_id is not None]
+    allowed = {c.pk for c in owned if scope.covers(c.owner)}
+    rest = [c.pk for c in owned if c.pk not in allowed]
+    if rest:
+        allowed |= set(Customer.collaborators.through.objects.filter(
+            customer_id__in=rest, employee_id=employee_of(by).pk)
+            .values_list("customer_id", flat=True))
+    return allowed
 
 
 def _require_edit(by, customer: Customer) -> None:
@@ -188,10 +200,23 @@ NAME_MAX = 200
 
 
 def _refuse_duplicates(identity: _Identity, *, extra_phones=(), exclude_pk=None) -> None:
-    found = selectors.duplicate_of(name_key=identity.name_key, credit_code=identity.credit_code,
-                                   phones=[identity.phone, *extra_phones], exclude_pk=exclude_pk)
-    if found is not None:
-        raise _duplicate(*found)
+    index = selectors.duplicate_index(credit_codes=[identity.credit_code],
+                                      name_keys=[identity.name_key],
+                                      phones=[identity.phone, *extra_phones])
+    refusal = duplicate_refusal(identity, index, extra_phones=extra_phones,
+                                exclude_pk=exclude_pk)
+    if refusal is not None:
+        raise refusal
+
+
+def duplicate_refusal(identity: _Identity, index: selectors.DuplicateIndex, *,
+                      extra_phones=(), exclude_pk=None) -> DuplicateCustomer | None:
+    """The CUS-5 refusal of a new (or changed) customer, from existing customers already
+    looked up for it (``selectors.duplicate_index``: one query per key kind, for one row or
+    a whole import batch); None when it duplicates nobody."""
+    found = index.match(name_key=identity.name_key, credit_code=identity.credit_code,
+                        phones=[identity.phone, *extra_phones], exclude_pk=exclude_pk)
+    return _duplicate(*found) if found is not None else None
 
 
 def _duplicate(existing: Customer, matched_on: str, field: str | None = None):
@@ -226,27 +251,37 @@ def customer_create(*, by, name: str, kind: str = CustomerKind.COMPANY, credit_c
     me = _actor(by)
     _refuse_unknown(fields, CUSTOMER_FIELDS)
     owner = owner or me
-    _refuse_left([owner], "owner")
-    if owner.pk != me.pk:
-        _require_head_of(by, [owner])
+    check_new_owner(by, me, owner)
     collaborators = [c for c in collaborators if c.pk != owner.pk]
     _refuse_left(collaborators, "collaborators")
     identity = _identity(name=name, kind=kind, credit_code=credit_code, phone=phone)
     _refuse_duplicates(identity)
-    rules = selectors.grade_rules()
-    rule = grade_for(Decimal("0"), rules)
-    today = timezone.localdate()
     customer = Customer(kind=kind, name=identity.name, name_key=identity.name_key,
                         credit_code=identity.credit_code, phone=identity.phone, owner=owner,
-                        grade=rule.grade if rule else "", graded_at=timezone.now(),
-                        next_revisit_on=revisit_due_on(today, _interval(rules, rule)),
-                        **fields)
+                        **starting_grade(selectors.grade_rules()), **fields)
     _save_unique(customer, by=by)
     if _write_collaborators(customer, collaborators):
         _copy_collaborators_to_history(list(customer.history.all()[:1]))
     OwnerChange.objects.create(customer=customer, kind=OwnerChangeKind.CREATED, to_owner=owner,
                                by=me)
     return customer
+
+
+def check_new_owner(by, me: Employee, owner: Employee) -> None:
+    """Who may own a new customer: its creator, or someone in a head's subtree (CUS-7);
+    never someone who has left. The owner's unit must be loaded (no query then)."""
+    _refuse_left([owner], "owner")
+    if owner.pk != me.pk:
+        _require_head_of(by, [owner])
+
+
+def starting_grade(rules: list[GradeRule], *, today: datetime.date | None = None) -> dict:
+    """What a new customer starts with (CUS-3, CUS-4): the grade no money earns (D by
+    default), graded now, its first revisit due by that grade's interval from today."""
+    rule = grade_for(Decimal("0"), rules)
+    today = today or timezone.localdate()
+    return {"grade": rule.grade if rule else "", "graded_at": timezone.now(),
+            "next_revisit_on": revisit_due_on(today, _interval(rules, rule))}
 
 
 def _save_unique(customer: Customer, *, by) -> None:
@@ -654,12 +689,25 @@ def _contact_phones(fields: dict) -> dict:
 def _refuse_contact_duplicates(customer: Customer, fields: dict) -> None:
     """A contact's phone that is another customer's (its own or a contact's) is the same
     撞单 as a new customer with that phone (CUS-5): refused, naming the owner only."""
+    phones = [fields[key] for key in ("phone", "mobile") if fields.get(key)]
+    if not phones:
+        return
+    index = selectors.duplicate_index(phones=phones)
+    refusal = contact_duplicate_refusal(customer.pk, fields, index)
+    if refusal is not None:
+        raise refusal
+
+
+def contact_duplicate_refusal(customer_pk: int | None, fields: dict,
+                              index: selectors.DuplicateIndex) -> DuplicateCustomer | None:
+    """The refusal of a contact whose phone or mobile (normalized) belongs to another
+    customer, from customers already looked up (one row or a whole import batch)."""
     for key in ("phone", "mobile"):
         if fields.get(key):
-            found = selectors.duplicate_of(name_key="", phones=[fields[key]],
-                                           exclude_pk=customer.pk)
+            found = index.match(name_key="", phones=[fields[key]], exclude_pk=customer_pk)
             if found is not None:
-                raise _duplicate(found[0], "phone", field=key)
+                return _duplicate(found[0], "phone", field=key)
+    return None
 
 
 @transaction.atomic
@@ -797,6 +845,15 @@ def _require_handler_or_head(by, complaint: Complaint) -> None:
     if me is not None and complaint.escalated_to_id == me.pk and _is_working(by):
         return
     raise PermissionDenied
+
+
+def can_handle_complaint(by, complaint: Complaint) -> bool:
+    """May ``by`` move or edit this complaint (pages show the buttons from this)?"""
+    try:
+        _require_handler_or_head(by, complaint)
+    except PermissionDenied:
+        return False
+    return True
 
 
 def _complaint_text(fields: dict) -> dict:
@@ -1099,8 +1156,13 @@ def _report_fields(fields: dict) -> dict:
     return fields
 
 
+def can_change_report(by, report: MarketReport) -> bool:
+    """The reporter or a head above them may edit or delete a market report."""
+    return _covers(by, report.reporter)
+
+
 def _require_reporter_or_head(by, report: MarketReport) -> None:
-    if not _covers(by, report.reporter):
+    if not can_change_report(by, report):
         raise PermissionDenied
 
 

@@ -1,5 +1,6 @@
-"""Customer pages (CUS-1..8): lists, the pool, revisits due, detail with one timeline,
-and the forms of a day's field work. Parse, call a service or selector, render."""
+"""Customer pages (CUS-1..11): lists, the pool, revisits due, detail with one timeline,
+the forms of a day's field work, complaints, surveys and market intelligence. Parse, call
+a service or selector, render."""
 
 import datetime
 from urllib.parse import urlencode
@@ -18,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from bizdept.core.errors import DomainError
 from bizdept.core.excel import xlsx_response
+from bizdept.core.imports import export_response
 from bizdept.core.pages import (
     Column,
     DetailPage,
@@ -33,17 +35,31 @@ from bizdept.org.scope import capabilities_of, employee_of
 from bizdept.org.selectors import employee_list, heads_above
 
 from . import selectors, services
-from .filters import CustomerFilterSet
+from .choices import COMPLAINT_PENDING, COMPLAINT_TRANSITIONS
+from .filters import (
+    ComplaintFilterSet,
+    CustomerFilterSet,
+    MarketReportFilterSet,
+    SurveyFilterSet,
+)
 from .forms import (
+    ComplaintEditForm,
+    ComplaintForm,
     ContactForm,
     CustomerForm,
     FieldReportFilterForm,
     GradeForm,
+    MarketReportForm,
+    ReassignForm,
     ReleaseForm,
+    ResolveForm,
+    SurveyForm,
     TransferForm,
     VisitForm,
     VisitReviewForm,
 )
+from .imports import CUSTOMERS as CUSTOMER_IMPORT
+from .imports import CUSTOMERS_SHEET
 
 CUSTOMER_COLUMNS = [
     Column("name", gettext_lazy("Name"), sort="name"),
@@ -75,7 +91,16 @@ class CustomerListPage(ListPage):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["can_transfer"] = Capability.MANAGE_TEAM in capabilities_of(self.request.user)
+        # --- Excel import (CUS-12) ---
+        if type(self) is CustomerListPage and CUSTOMER_IMPORT.may_import(self.request.user):
+            context["import_url"] = reverse("customers:customer_import")
         return context
+
+    def export(self, queryset):
+        """CUS-12: the import template's columns (then grade, revisit, follow-up, which
+        the import ignores), so an exported list can be edited and imported again."""
+        return export_response(CUSTOMERS_SHEET, queryset.iterator(chunk_size=2000),
+                               filename=self.export_name)
 
 
 class PoolPage(CustomerListPage):
@@ -359,3 +384,324 @@ def field_reports(request):
         "columns": FIELD_REPORT_COLUMNS, "querystring": query.urlencode() or urlencode(data),
         "required": required,
     })
+
+
+# --- complaints (CUS-9) --------------------------------------------------------------
+COMPLAINT_COLUMNS = [
+    Column("title", gettext_lazy("Title"), sort="title"),
+    Column("customer.name", gettext_lazy("Customer"), sort="customer__name"),
+    Column("get_severity_display", gettext_lazy("Severity"), sort="severity"),
+    Column("get_status_display", gettext_lazy("Status"), sort="status"),
+    Column("handler.name", gettext_lazy("Handler"), sort="handler__name"),
+    Column("received_at", gettext_lazy("Received at"), sort="received_at"),
+    Column("deadline_at", gettext_lazy("Deadline"), sort="deadline_at"),
+    Column("escalated_to.name", gettext_lazy("Escalated to"), sort="escalated_to__name"),
+]
+
+
+class ComplaintListPage(ListPage):
+    """CUS-9: complaints in scope; tabs for the overdue ones and those escalated to me."""
+
+    template_name = "customers/complaint_list.html"
+    row_template = "customers/_complaint_row.html"
+    title = gettext_lazy("Complaints")
+    filterset_class = ComplaintFilterSet
+    export_name = "complaints"
+    default_sort = "-received_at"
+    empty_text = gettext_lazy("No complaint matches these filters.")
+    columns = COMPLAINT_COLUMNS
+
+    def rows(self):
+        return selectors.complaint_list(user=self.request.user)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        get = self.request.GET
+        context["view"] = ("overdue" if get.get("overdue") == "true"
+                           else "escalated" if get.get("escalated_to_me") == "true" else "all")
+        context["is_head"] = Capability.MANAGE_TEAM in capabilities_of(self.request.user)
+        context["now"] = timezone.now()
+        return context
+
+
+class ComplaintDetailPage(DetailPage):
+    template_name = "customers/complaint_detail.html"
+
+    def get_object(self):
+        return selectors.complaint_get(user=self.request.user, pk=self.kwargs["pk"])
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        complaint, user = self.object, self.request.user
+        can_act = services.can_handle_complaint(user, complaint)
+        pending = complaint.status in COMPLAINT_PENDING
+        context.update(
+            can_act=can_act,
+            can_reassign=(can_act and pending
+                          and Capability.MANAGE_TEAM in capabilities_of(user)),
+            next_statuses=COMPLAINT_TRANSITIONS.get(complaint.status, frozenset()),
+            overdue=pending and complaint.deadline_at < timezone.now(),
+            resolve_form=ResolveForm(),
+        )
+        return context
+
+
+@login_required
+def complaint_create(request, pk):
+    """Log a complaint from the customer's page (whoever may edit the customer)."""
+    customer = selectors.customer_get(user=request.user, pk=pk)
+    if not services.can_edit(request.user, customer):
+        raise PermissionDenied
+    form = ComplaintForm(posted(request), handlers=_people_in_scope(request.user))
+    url = reverse("customers:customer_detail", args=[customer.pk])
+
+    def save():
+        complaint = services.complaint_create(customer=customer, by=request.user,
+                                              **form.cleaned_data)
+        return (reverse("customers:complaint_detail", args=[complaint.pk]),
+                _("Complaint logged; it is due by %s.")
+                % timezone.localtime(complaint.deadline_at).strftime("%Y-%m-%d %H:%M"))
+
+    return form_page(request, form, save=save, cancel_url=url,
+                     title=_("Log a complaint from %s") % customer.name)
+
+
+@login_required
+def complaint_edit(request, pk):
+    complaint = selectors.complaint_get(user=request.user, pk=pk)
+    if not services.can_handle_complaint(request.user, complaint):
+        raise PermissionDenied
+    form = ComplaintEditForm(posted(request), initial={
+        f: getattr(complaint, f) for f in ComplaintEditForm.base_fields})
+    url = reverse("customers:complaint_detail", args=[complaint.pk])
+
+    def save():
+        services.complaint_update(complaint=complaint, by=request.user, **form.cleaned_data)
+        return url, _("Changes saved.")
+
+    return form_page(request, form, save=save, cancel_url=url,
+                     title=_("Edit the complaint %s") % complaint.title)
+
+
+def _complaint_action(request, pk, action, message):
+    complaint = selectors.complaint_get(user=request.user, pk=pk)
+    try:
+        action(complaint=complaint, by=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, message)
+    return redirect("customers:complaint_detail", pk=complaint.pk)
+
+
+@login_required
+@require_POST
+def complaint_start(request, pk):
+    return _complaint_action(request, pk, services.complaint_start,
+                             _("Work on the complaint has started."))
+
+
+@login_required
+@require_POST
+def complaint_close(request, pk):
+    return _complaint_action(request, pk, services.complaint_close,
+                             _("The complaint is closed."))
+
+
+@login_required
+def complaint_resolve(request, pk):
+    complaint = selectors.complaint_get(user=request.user, pk=pk)
+    form = ResolveForm(posted(request), initial={"resolution": complaint.resolution})
+    url = reverse("customers:complaint_detail", args=[complaint.pk])
+
+    def save():
+        services.complaint_resolve(complaint=complaint, by=request.user, **form.cleaned_data)
+        return url, _("The complaint is resolved.")
+
+    return form_page(request, form, save=save, cancel_url=url,
+                     title=_("Resolve the complaint %s") % complaint.title)
+
+
+@login_required
+def complaint_reassign(request, pk):
+    complaint = selectors.complaint_get(user=request.user, pk=pk)
+    if Capability.MANAGE_TEAM not in capabilities_of(request.user):
+        raise PermissionDenied
+    form = ReassignForm(posted(request), handlers=_people_in_scope(request.user),
+                        initial={"handler": complaint.handler_id})
+    url = reverse("customers:complaint_detail", args=[complaint.pk])
+
+    def save():
+        services.complaint_reassign(complaint=complaint, by=request.user, **form.cleaned_data)
+        return url, _("The complaint now goes to %s.") % form.cleaned_data["handler"].name
+
+    return form_page(request, form, save=save, cancel_url=url,
+                     title=_("Reassign the complaint %s") % complaint.title)
+
+
+# --- satisfaction surveys (CUS-10) ---------------------------------------------------
+SURVEY_COLUMNS = [
+    Column("customer.name", gettext_lazy("Customer"), sort="customer__name"),
+    Column("period", gettext_lazy("Period"), sort="period"),
+    Column("surveyed_on", gettext_lazy("Surveyed on"), sort="surveyed_on"),
+    Column("service", gettext_lazy("Service"), sort="service"),
+    Column("delivery", gettext_lazy("Delivery"), sort="delivery"),
+    Column("product", gettext_lazy("Product"), sort="product"),
+    Column("surveyed_by.name", gettext_lazy("Surveyed by"), sort="surveyed_by__name"),
+    Column("comment", gettext_lazy("Comment")),
+]
+
+
+class SurveyListPage(ListPage):
+    """CUS-10: surveys in scope, with the average of what the filters select above."""
+
+    template_name = "customers/survey_list.html"
+    row_template = "customers/_survey_row.html"
+    fragment_template = "customers/survey_list.html#fragment"
+    title = gettext_lazy("Satisfaction surveys")
+    filterset_class = SurveyFilterSet
+    export_name = "satisfaction-surveys"
+    default_sort = "-surveyed_on"
+    empty_text = gettext_lazy("No survey matches these filters.")
+    columns = SURVEY_COLUMNS
+
+    def rows(self):
+        return selectors.survey_list(user=self.request.user)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        averages = selectors.survey_averages(self.queryset)
+        context["averages"] = averages
+        context["averages_list"] = [
+            (_("Service"), averages["service"]), (_("Delivery"), averages["delivery"]),
+            (_("Product"), averages["product"]), (_("Surveys"), averages["count"])]
+        return context
+
+
+@login_required
+def survey_create(request, pk):
+    customer = selectors.customer_get(user=request.user, pk=pk)
+    if not services.can_edit(request.user, customer):
+        raise PermissionDenied
+    form = SurveyForm(posted(request))
+    url = reverse("customers:customer_detail", args=[customer.pk])
+
+    def save():
+        services.survey_record(customer=customer, by=request.user, **form.cleaned_data)
+        return url, _("Survey recorded.")
+
+    return form_page(request, form, save=save, cancel_url=url,
+                     title=_("Record a satisfaction survey of %s") % customer.name)
+
+
+@login_required
+def survey_edit(request, pk):
+    survey = selectors.survey_get(user=request.user, pk=pk)
+    me = employee_of(request.user)
+    if not (services.can_edit(request.user, survey.customer)
+            or (me is not None and survey.surveyed_by_id == me.pk)):
+        raise PermissionDenied
+    form = SurveyForm(posted(request), initial={f: getattr(survey, f)
+                                                for f in SurveyForm.base_fields})
+    url = reverse("customers:customer_detail", args=[survey.customer_id])
+
+    def save():
+        services.survey_update(survey=survey, by=request.user, **form.cleaned_data)
+        return url, _("Changes saved.")
+
+    return form_page(request, form, save=save, cancel_url=url,
+                     title=_("Edit the survey of %(customer)s for %(period)s")
+                     % {"customer": survey.customer.name, "period": survey.period})
+
+
+# --- market intelligence (CUS-11) ----------------------------------------------------
+MARKET_REPORT_COLUMNS = [
+    Column("title", gettext_lazy("Title"), sort="title"),
+    Column("get_kind_display", gettext_lazy("Kind"), sort="kind"),
+    Column("region", gettext_lazy("Region"), sort="region"),
+    Column("reported_on", gettext_lazy("Reported on"), sort="reported_on"),
+    Column("reporter.name", gettext_lazy("Reporter"), sort="reporter__name"),
+    Column("customer.name", gettext_lazy("Customer"), sort="customer__name"),
+]
+
+
+class MarketReportListPage(ListPage):
+    """CUS-11: what the field hears about competitors, demand and prices."""
+
+    template_name = "customers/market_report_list.html"
+    row_template = "customers/_market_report_row.html"
+    title = gettext_lazy("Market intelligence")
+    filterset_class = MarketReportFilterSet
+    export_name = "market-intelligence"
+    default_sort = "-reported_on"
+    empty_text = gettext_lazy("No market report matches these filters.")
+    create = ("customers:market_report_create", gettext_lazy("New market report"), None)
+    columns = MARKET_REPORT_COLUMNS
+
+    def rows(self):
+        return selectors.market_report_list(user=self.request.user)
+
+
+class MarketReportDetailPage(DetailPage):
+    template_name = "customers/market_report_detail.html"
+
+    def get_object(self):
+        return selectors.market_report_get(user=self.request.user, pk=self.kwargs["pk"])
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["can_change"] = services.can_change_report(self.request.user, self.object)
+        return context
+
+
+def _report_customer(request):
+    """The customer a new report comes from (``?customer=``), read through the scope."""
+    raw = request.POST.get("customer") or request.GET.get("customer") or ""
+    if not raw.isdigit():
+        return None
+    return selectors.customer_get(user=request.user, pk=int(raw))
+
+
+@login_required
+def market_report_create(request):
+    customer = _report_customer(request)
+    form = MarketReportForm(posted(request),
+                            initial={"region": customer.region} if customer else None)
+
+    def save():
+        report = services.market_report_create(by=request.user, customer=customer,
+                                               **form.cleaned_data)
+        return (reverse("customers:market_report_detail", args=[report.pk]),
+                _("Market report saved."))
+
+    cancel = (reverse("customers:customer_detail", args=[customer.pk]) if customer
+              else reverse("customers:market_report_list"))
+    title = (_("New market report from %s") % customer.name if customer
+             else _("New market report"))
+    return form_page(request, form, save=save, cancel_url=cancel, title=title)
+
+
+@login_required
+def market_report_edit(request, pk):
+    report = selectors.market_report_get(user=request.user, pk=pk)
+    if not services.can_change_report(request.user, report):
+        raise PermissionDenied
+    form = MarketReportForm(posted(request), initial={
+        f: getattr(report, f) for f in MarketReportForm.base_fields})
+    url = reverse("customers:market_report_detail", args=[report.pk])
+
+    def save():
+        services.market_report_update(report=report, by=request.user, **form.cleaned_data)
+        return url, _("Changes saved.")
+
+    return form_page(request, form, save=save, cancel_url=url,
+                     title=_("Edit %s") % report.title)
+
+
+@login_required
+@require_POST
+def market_report_delete(request, pk):
+    report = selectors.market_report_get(user=request.user, pk=pk)
+    services.market_report_delete(report=report, by=request.user)
+    messages.success(request, _("Market report %s deleted.") % report.title)
+    return redirect("customers:market_report_list")

@@ -22,7 +22,8 @@ from functools import reduce
 from operator import or_
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.lookups import In
 from django.http import Http404
 
 from bizdept.core.models import employee_or_none
@@ -48,6 +49,11 @@ class Scope:
     everything: bool = False
     employee_id: int | None = None
     unit_paths: tuple[str, ...] = ()
+    # Department-wide: most rows of any table are in scope. The owner filter is then
+    # written so the database does not look rows up by owner (which collects every
+    # matching row before it can sort a page: seconds for 200k customers) but walks the
+    # list's own order and keeps what matches, stopping at the page's end.
+    wide: bool = False
 
     @property
     def nothing(self) -> bool:
@@ -64,7 +70,10 @@ class Scope:
             id_lookup = field or "pk"
             if self.employee_id is not None:
                 parts.append(Q(**{id_lookup: self.employee_id}))
-            if members is not None:
+            if members is not None and self.wide:
+                # "owner_id + 0" is the same test, but no index on the owner serves it.
+                parts.append(Q(In(F(id_lookup) + 0, members)))
+            elif members is not None:
                 parts.append(Q(**{f"{id_lookup}__in": members}))
         if not parts:
             return Q(pk__in=[])
@@ -81,7 +90,7 @@ class Scope:
         from .models import Employee, Unit
 
         units = Unit.objects.filter(reduce(or_, (Q(path__startswith=p) for p in self.unit_paths)))
-        return Employee.objects.filter(unit__in=units.values("pk")).values("pk")
+        return Employee.objects.filter(unit__in=units.values("pk")).order_by().values("pk")
 
     def covers(self, employee) -> bool:
         """The same rule for one Employee already in memory (no query when its unit is loaded)."""
@@ -143,7 +152,7 @@ def _resolve(user, domain: str) -> Scope:
     wide = Capability.SEE_DEPARTMENT in caps or _DOMAIN_CAPABILITY.get(domain) in caps
     if wide:
         paths.add(_department_path(employee.unit))
-    return Scope(employee_id=employee.pk, unit_paths=_outermost(paths))
+    return Scope(employee_id=employee.pk, unit_paths=_outermost(paths), wide=wide)
 
 
 def _department_path(unit) -> str:

@@ -229,3 +229,118 @@ def test_phone_layout_has_no_horizontal_scroll(
     with page.expect_navigation():
         people_link.click()
     expect(page).to_have_url(f"{base}/org/people/")
+
+
+# Where the phone says it is (People's Square, Shanghai), for the check-in.
+SHANGHAI = {"latitude": 31.2304, "longitude": 121.4737, "accuracy": 20}
+
+
+def assert_fits_phone(page, what: str) -> None:
+    overflow = horizontal_overflow(page, PHONE["width"])
+    assert overflow <= 1, f"{what} is {overflow}px wider than a 390px phone screen"
+
+
+def test_a_day_of_field_work_on_a_phone(browser, live_server, department, open_page, artifacts):
+    """The issue's "done when": a salesperson sees revisits due, checks in, logs a visit
+    and adds a contact at phone width; their head sees the visit and the team's overdue
+    list."""
+    import datetime
+
+    from django.utils import timezone
+    from playwright.sync_api import expect
+
+    from bizdept.customers import services
+    from bizdept.customers.models import Customer, Visit
+
+    base = live_server.url
+    mine = services.customer_create(by=department.sales.user, name="上海浦江精密机械有限公司")
+    mates = services.customer_create(by=department.sales_mate.user,
+                                     name="上海申港物流股份有限公司")
+    overdue_since = timezone.localdate() - datetime.timedelta(days=3)
+    Customer.objects.filter(pk__in=[mine.pk, mates.pk]).update(next_revisit_on=overdue_since)
+    phone = {"viewport": PHONE, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+
+    # The salesperson, out in the field with a phone that shares its location.
+    page = open_page(**phone, permissions=["geolocation"], geolocation=SHANGHAI)
+    sign_in(page, base, "sales")
+    page.locator(".navbar-toggler").click()  # the menu is folded at this width
+    with page.expect_navigation():
+        page.locator('#mainnav a.nav-link[href="/customers/revisits/"]').click()
+    expect(page).to_have_url(re.compile(r"/customers/revisits/"))
+    rows = page.locator("#list-table tbody")
+    expect(rows).to_contain_text(mine.name)
+    expect(rows).not_to_contain_text(mates.name)  # a colleague's customer is not mine
+    expect(rows).to_contain_text(overdue_since.isoformat())
+    page.screenshot(path=artifacts / "phone-my-day.png", full_page=True)
+    assert_fits_phone(page, "My day")
+
+    with page.expect_navigation():
+        rows.get_by_role("link", name=mine.name).click()
+    expect(page).to_have_url(f"{base}/customers/{mine.pk}/")
+    expect(page.locator("main h1")).to_have_text(mine.name)
+    expect(page.locator("main .badge.text-bg-danger")).to_be_visible()  # revisit overdue
+    assert_fits_phone(page, "the customer page")
+
+    # Log a visit, checked in where the phone is.
+    with page.expect_navigation():
+        page.click("#log-visit")
+    expect(page).to_have_url(f"{base}/customers/{mine.pk}/visits/new/")
+    page.click("#check-in")
+    expect(page.locator("#check-in-status")).to_contain_text("20")  # "±20 m"
+    expect(page.locator("#id_check_in")).to_have_value("1")
+    expect(page.locator("#id_latitude")).to_have_value("31.230400")
+    expect(page.locator("#id_longitude")).to_have_value("121.473700")
+    summary = "拜访采购部王经理，确认下季度备件需求。"
+    page.fill("#id_summary", summary)
+    page.screenshot(path=artifacts / "phone-log-visit.png", full_page=True)
+    assert_fits_phone(page, "the visit form")
+    with page.expect_navigation():
+        page.click("#visit-form button[type=submit]")
+    expect(page).to_have_url(f"{base}/customers/{mine.pk}/")
+    visit = page.locator("#timeline li.timeline-visit").first
+    expect(visit).to_contain_text(summary)
+    expect(visit.locator(".badge.text-bg-success")).to_be_visible()  # checked in
+    expect(page.locator("main .badge.text-bg-danger")).to_have_count(0)  # no longer overdue
+    assert_fits_phone(page, "the customer page with its visit")
+    logged = Visit.objects.get(customer=mine)
+    assert logged.checked_in_at is not None
+    assert (float(logged.latitude), float(logged.longitude)) == (31.2304, 121.4737)
+    assert logged.employee == department.sales
+
+    # Add the person met, with a Chinese mobile number typed the way people type it.
+    with page.expect_navigation():
+        page.click(f'main a[href="/customers/{mine.pk}/contacts/new/"]')
+    page.fill("#id_name", "王经理")
+    page.fill("#id_title", "采购部经理")
+    page.fill("#id_mobile", "139 1234 5678")
+    page.screenshot(path=artifacts / "phone-add-contact.png", full_page=True)
+    assert_fits_phone(page, "the contact form")
+    with page.expect_navigation():
+        page.click("#edit-form button[type=submit]")
+    expect(page).to_have_url(f"{base}/customers/{mine.pk}/")
+    contacts = page.locator("#contacts")
+    expect(contacts).to_contain_text("王经理")
+    expect(contacts.locator('a[href="tel:+8613912345678"]')).to_be_visible()
+    page.screenshot(path=artifacts / "phone-customer-after-visit.png", full_page=True)
+    assert_fits_phone(page, "the customer page with its contact")
+
+    # The head of the team: the visit is on the customer's timeline, and My day shows
+    # the team's overdue revisits.
+    page = open_page(**phone)
+    sign_in(page, base, "lead")
+    page.goto(f"{base}/customers/{mine.pk}/")
+    visit = page.locator("#timeline li.timeline-visit").first
+    expect(visit).to_contain_text(summary)
+    expect(visit).to_contain_text(department.sales.name)
+    expect(visit.locator(".badge.text-bg-success")).to_be_visible()
+    assert_fits_phone(page, "the customer page, for the head")
+    page.goto(f"{base}/customers/revisits/")
+    with page.expect_navigation():
+        page.locator('main a.nav-link[href="?who=team"]').click()
+    rows = page.locator("#list-table tbody")
+    expect(rows).to_contain_text(mates.name)
+    expect(rows).not_to_contain_text(mine.name)  # visited today: no longer due
+    # My day has no bulk transfer, so no selection boxes that would do nothing.
+    expect(rows.locator("input[type=checkbox]")).to_have_count(0)
+    page.screenshot(path=artifacts / "phone-my-team.png", full_page=True)
+    assert_fits_phone(page, "My day, My team")

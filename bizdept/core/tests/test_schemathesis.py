@@ -22,6 +22,7 @@ Also here: the OpenAPI document itself and the docs page, which must load its JS
 local static files (DESIGN rule 7: no CDN).
 """
 
+import datetime
 import re
 
 import pytest
@@ -76,6 +77,26 @@ BUSINESS_RULES: dict[tuple[str, str], set[str]] = {
     ("POST", "/customers/{customer_id}/visits"): {"visited_at", "next_on", "latitude",
                                                     "coach", "contact"},
     ("POST", "/visits/{visit_id}/review"): {"coach_review"},
+    # complaints, surveys, market intelligence (CUS-9..11)
+    ("GET", "/complaints"): {"handler", "unit"},
+    ("POST", "/customers/{customer_id}/complaints"): {"handler", "received_at", "title",
+                                                       "description"},
+    ("PATCH", "/complaints/{complaint_id}"): {"status", "title", "description"},
+    ("POST", "/complaints/{complaint_id}/start"): {"status"},
+    ("POST", "/complaints/{complaint_id}/resolve"): {"status", "resolution"},
+    ("POST", "/complaints/{complaint_id}/close"): {"status"},
+    ("POST", "/complaints/{complaint_id}/reassign"): {"status", "handler"},
+    ("GET", "/surveys"): {"unit"},
+    ("POST", "/customers/{customer_id}/surveys"): {"surveyed_on", "period"},
+    ("PATCH", "/surveys/{survey_id}"): {"surveyed_on", "period"},
+    ("POST", "/market-reports"): {"customer", "reported_on", "title", "text", "region"},
+    ("PATCH", "/market-reports/{report_id}"): {"reported_on", "title", "text", "region"},
+    # Excel import (CUS-12): random bytes are not an xlsx (nor empty, nor too large)
+    ("POST", "/customers/import"): {"file"},
+    # approvals (SAL-3): reject/return need a comment; a delegation's dates, delegate, types
+    ("POST", "/approvals/tasks/{task_id}/decide"): {"comment"},
+    ("POST", "/approvals/delegations"): {"to", "starts_on", "ends_on", "document_types",
+                                         "reason"},
 }
 
 
@@ -145,6 +166,7 @@ def _customer_book(dept) -> None:
     """Customers for the fuzzer to read and change: one per salesperson (and the outsider),
     each with a contact and a visit; a joint visit the director may review; one in the pool."""
     from bizdept.customers import services
+    from bizdept.customers.models import Complaint
 
     for n, owner in enumerate((dept.sales, dept.sales_mate, dept.other_sales, dept.outsider)):
         customer = services.customer_create(by=owner.user, name=f"模糊测试客户{n}",
@@ -154,12 +176,54 @@ def _customer_book(dept) -> None:
         if owner == dept.sales:
             services.visit_log(customer=customer, by=owner.user, summary="陪同拜访",
                                kind="joint", coach=dept.director)
+        # CUS-9..11: an open complaint, one resolved, a survey and a market report each
+        complaint = services.complaint_create(customer=customer, by=owner.user, title="投诉",
+                                              description="交货延迟")
+        resolved = services.complaint_create(customer=customer, by=owner.user, title="已解决",
+                                             description="包装破损", severity="low")
+        services.complaint_resolve(complaint=resolved, by=owner.user, resolution="补发")
+        services.survey_record(customer=customer, by=owner.user, period="2026-Q1",
+                               surveyed_on=datetime.date(2026, 1, 5), service=5, delivery=4,
+                               product=3)
+        services.market_report_create(by=owner.user, kind="competitor", title="竞品降价",
+                                      text="报价下调", customer=customer)
+        if owner == dept.sales:
+            Complaint.objects.filter(pk=complaint.pk).update(
+                deadline_at=complaint.received_at - datetime.timedelta(days=1))
+    services.complaints_escalate_overdue()
     pooled = services.customer_create(by=dept.sales.user, name="模糊测试公海客户")
     services.customer_release(customer=pooled, by=dept.sales.user, reason="无意向")
 
 
+def _approvals(dept) -> None:
+    """SAL-3: pending requests under a test document type (customer discounts; no
+    production app owns it): the salesperson's waits for their lead, who has delegated to
+    the director; the manager's waits for the director. The salesperson has delegated too."""
+    from bizdept.approvals import services
+    from bizdept.approvals.tests.factories import TEST_TYPE, document, register_test_type
+
+    register_test_type()
+    services.approval_policy_create(document_type=TEST_TYPE, name="模糊测试审批", steps=[
+        {"name": "Direct head", "approver_kind": "direct_head"}])
+    for owner in (dept.sales, dept.sales, dept.manager):
+        services.approval_submit(document=document(owner, amount=1000), by=owner.user)
+    today = datetime.date.today()
+    for frm, to in ((dept.lead, dept.director), (dept.sales, dept.sales_mate)):
+        services.delegation_create(by=frm.user, to=to, starts_on=today,
+                                   ends_on=today + datetime.timedelta(days=30))
+
+
 def _known_ids() -> dict[str, list[int]]:
-    from bizdept.customers.models import Contact, Customer, Visit
+    from bizdept.approvals.models import ApprovalRequest, ApprovalTask, Delegation
+    from bizdept.core.models import ImportJob
+    from bizdept.customers.models import (
+        Complaint,
+        Contact,
+        Customer,
+        MarketReport,
+        Survey,
+        Visit,
+    )
 
     def ids(model):
         return sorted(model.objects.values_list("pk", flat=True))
@@ -172,7 +236,22 @@ def _known_ids() -> dict[str, list[int]]:
         "to_owner": employees, "coach": employees, "collaborators": employees,
         "customer_id": customers, "customer": customers, "customer_ids": customers,
         "contact_id": contacts, "contact": contacts, "visit_id": ids(Visit),
+        "complaint_id": ids(Complaint), "handler": employees, "survey_id": ids(Survey),
+        "report_id": ids(MarketReport),
+        "job_id": sorted(ImportJob.objects.values_list("pk", flat=True)),
+        "request_id": ids(ApprovalRequest), "task_id": ids(ApprovalTask),
+        "delegation_id": ids(Delegation), "to": employees,
     }
+
+
+def _import_job(dept) -> None:
+    """A finished Excel import of the salesperson's with a report row (CUS-12): the job
+    endpoints answer 200 to them and 404 to the director (someone else's job)."""
+    from bizdept.core.models import ImportIssue, ImportJob
+
+    job = ImportJob.objects.create(kind="customers", created_by=dept.sales.user, status="done",
+                                   rows_seen=1, rows_rejected=1, progress=100)
+    ImportIssue.objects.create(job=job, sheet="客户", row=2, column="电话", message="号码无效")
 
 
 def token_header(employee) -> dict[str, str]:
@@ -196,10 +275,15 @@ def world(django_db_setup, django_db_blocker):
         with django_db_blocker.unblock(), transaction.atomic():
             dept = DepartmentFactory.build_department()
             _customer_book(dept)
+            _import_job(dept)
+            _approvals(dept)
             KNOWN.update(_known_ids())
             yield {"director": token_header(dept.director), "sales": token_header(dept.sales)}
             transaction.set_rollback(True)
     finally:
+        from bizdept.approvals.tests.factories import unregister_test_type
+
+        unregister_test_type()
         KNOWN.clear()
         request_started.connect(close_old_connections)
         request_finished.connect(close_old_connections)
@@ -246,6 +330,17 @@ def test_openapi_document_lists_every_endpoint(client, db):
         "/api/v1/customers/{customer_id}/grade", "/api/v1/customers/{customer_id}/contacts",
         "/api/v1/customers/{customer_id}/visits", "/api/v1/contacts/{contact_id}",
         "/api/v1/visits", "/api/v1/visits/{visit_id}", "/api/v1/visits/{visit_id}/review",
+        "/api/v1/customers/{customer_id}/complaints", "/api/v1/complaints",
+        "/api/v1/complaints/{complaint_id}", "/api/v1/complaints/{complaint_id}/start",
+        "/api/v1/complaints/{complaint_id}/resolve", "/api/v1/complaints/{complaint_id}/close",
+        "/api/v1/complaints/{complaint_id}/reassign", "/api/v1/surveys",
+        "/api/v1/customers/{customer_id}/surveys", "/api/v1/surveys/{survey_id}",
+        "/api/v1/market-reports", "/api/v1/market-reports/{report_id}",
+        "/api/v1/customers/import", "/api/v1/imports/{job_id}", "/api/v1/imports/{job_id}/issues",
+        "/api/v1/approvals/inbox", "/api/v1/approvals/requests",
+        "/api/v1/approvals/requests/{request_id}", "/api/v1/approvals/requests/{request_id}/cancel",
+        "/api/v1/approvals/tasks/{task_id}/decide", "/api/v1/approvals/delegations",
+        "/api/v1/approvals/delegations/{delegation_id}",
     }
     schemes = doc["components"]["securitySchemes"]
     assert schemes["TokenAuth"] == {"type": "http", "scheme": "bearer"}

@@ -5,7 +5,7 @@ from django.core.management import BaseCommand, call_command
 from django.utils.translation import gettext as _
 
 # Each app that has demo records lists its module here, in dependency order.
-DEMO_MODULES = ["bizdept.org.demo", "bizdept.customers.demo"]
+DEMO_MODULES = ["bizdept.org.demo", "bizdept.customers.demo", "bizdept.approvals.demo"]
 
 
 def build(kind: str, size: str | None = None):
@@ -55,7 +55,13 @@ class Command(BaseCommand):
         if serve:
             self.stdout.write(_("Serving on http://%s/ (Ctrl+C stops)") % addr)
             sys.stdout.flush()
-            call_command("runserver", addr, use_reloader=False, use_threading=True)
+            from bizdept.cli import start_task_worker, stop_task_worker
+
+            worker = start_task_worker()  # background tasks (Excel imports) beside the server
+            try:
+                call_command("runserver", addr, use_reloader=False, use_threading=True)
+            finally:
+                stop_task_worker(worker)
 
 
 def _existing_logins():
