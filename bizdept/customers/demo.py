@@ -577,8 +577,34 @@ class _Demo:
                 elif n < len(days) - 1 and day.weekday() == 6:  # Sunday: on Monday
                     day += datetime.timedelta(days=1)
                 visits.append(self.visit(p, day, first=n == 0, final=n == len(days) - 1))
+        visits += self.daily_reports(visits)
         Visit.objects.bulk_create(visits, batch_size=2000)  # keeps the given created_at
         self.visits = visits
+
+    def daily_reports(self, visits: list[Visit]) -> list[Visit]:
+        """The last four weeks at the rhythm of 每日汇报 (CUS-8): on a working day with no
+        visit yet, a salesperson makes a call or visit to one of their customers, on
+        about 19 days in 20 — so a head sees a missed day now and then, not every day.
+        These come before each customer's last follow-up, so revisit dates and overdue
+        lists stay as the plans say."""
+        from bizdept.core.calendar import working_days
+
+        rng = self.rng
+        reported = {(v.employee_id, timezone.localdate(v.visited_at)) for v in visits}
+        by_owner = defaultdict(list)
+        for p in self.plans:
+            if p.pool_on is None and p.handover is None and p.owner.status != EmployeeStatus.LEFT:
+                by_owner[p.owner.pk].append(p)
+        extra = []
+        for day in working_days(self.ago(28), self.ago(1)):
+            for owner_id, plans in sorted(by_owner.items()):
+                if (owner_id, day) in reported or rng.random() < 0.05:
+                    continue
+                fitting = [p for p in plans
+                           if p.created_on < day < self.ago(p.last_days_ago)]
+                if fitting:
+                    extra.append(self.visit(rng.choice(fitting), day, first=False, final=False))
+        return extra
 
     def visit(self, p: _Plan, day: datetime.date, *, first: bool, final: bool) -> Visit:
         rng = self.rng

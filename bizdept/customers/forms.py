@@ -117,7 +117,7 @@ class FieldReportFilterForm(forms.Form):
 
 # --- complaints, surveys, market intelligence (CUS-9..11) ----------------------------
 class ComplaintEditForm(BootstrapForm):
-    title = forms.CharField(label=_("Title"), max_length=200)
+    title = forms.CharField(label=_("Subject"), max_length=200)
     description = forms.CharField(label=_("Description"),
                                   widget=forms.Textarea(attrs={"rows": 4}))
     severity = forms.ChoiceField(label=_("Severity"), choices=Severity.choices,
@@ -178,7 +178,7 @@ class SurveyForm(BootstrapForm):
 
 class MarketReportForm(BootstrapForm):
     kind = forms.ChoiceField(label=_("Kind"), choices=ReportKind.choices)
-    title = forms.CharField(label=_("Title"), max_length=200)
+    title = forms.CharField(label=_("Subject"), max_length=200)
     text = forms.CharField(label=_("Report"), widget=forms.Textarea(attrs={"rows": 5}))
     region = forms.CharField(label=_("Region"), max_length=50, required=False)
     reported_on = forms.DateField(label=_("Reported on"), widget=DateInput())

@@ -388,7 +388,7 @@ def field_reports(request):
 
 # --- complaints (CUS-9) --------------------------------------------------------------
 COMPLAINT_COLUMNS = [
-    Column("title", gettext_lazy("Title"), sort="title"),
+    Column("title", gettext_lazy("Subject"), sort="title"),
     Column("customer.name", gettext_lazy("Customer"), sort="customer__name"),
     Column("get_severity_display", gettext_lazy("Severity"), sort="severity"),
     Column("get_status_display", gettext_lazy("Status"), sort="status"),
@@ -616,7 +616,7 @@ def survey_edit(request, pk):
 
 # --- market intelligence (CUS-11) ----------------------------------------------------
 MARKET_REPORT_COLUMNS = [
-    Column("title", gettext_lazy("Title"), sort="title"),
+    Column("title", gettext_lazy("Subject"), sort="title"),
     Column("get_kind_display", gettext_lazy("Kind"), sort="kind"),
     Column("region", gettext_lazy("Region"), sort="region"),
     Column("reported_on", gettext_lazy("Reported on"), sort="reported_on"),

@@ -50,6 +50,14 @@ class TestDemoCustomers:
         assert min(owned.values()) >= 6 and max(owned.values()) <= 18, owned
         assert 8 <= sum(owned.values()) / len(owned) <= 15
 
+    def test_salespeople_report_in_on_most_working_days_of_the_last_four_weeks(self):
+        director = Employee.objects.get(user__username="director")
+        yesterday = timezone.localdate() - datetime.timedelta(days=1)
+        days = selectors.field_reports(user=director.user, since=yesterday
+                                       - datetime.timedelta(days=27), until=yesterday)
+        missed = [d for d in days if d.missed]
+        assert days and 0 < len(missed) <= len(days) * 0.12, (len(missed), len(days))
+
     def test_the_leaver_s_customers_were_handed_over_with_a_reason(self):
         leaver = _salespeople().get(status=EmployeeStatus.LEFT)
         assert not Customer.objects.filter(owner=leaver).exists()
