@@ -15,11 +15,19 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from bizdept.core.api import ERRORS, Mapped, Paginated, filter_errors
-from bizdept.core.errors import DomainError
-
 # The input conventions every router shares (strict bodies, ISO dates, bounded ids).
-from bizdept.customers.api import BodyId, BodyIn, IsoDate, ObjectId, Text
+from bizdept.core.api import (
+    ERRORS,
+    BodyId,
+    BodyIn,
+    IsoDate,
+    Mapped,
+    ObjectId,
+    Paginated,
+    Text,
+    filter_errors,
+)
+from bizdept.core.errors import DomainError
 from bizdept.org.api import EmployeeRef
 from bizdept.org.models import Employee
 

@@ -245,7 +245,7 @@ def approval_submit(*, document, by, comment: str = "",
         amount=None if amount is None else amount.quantize(Decimal("0.01")),
         policy=policy, requested_by=requester, comment=comment, round=previous + 1,
         created_at=now)
-    request._document_cache = document
+    request.document = document  # the callbacks get this instance, without a query
     try:
         with transaction.atomic():
             audited_save(request, by=by, validate_constraints=False)

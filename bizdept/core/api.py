@@ -8,8 +8,10 @@
 
 from __future__ import annotations
 
+import datetime
 import logging
-from typing import Any
+import re
+from typing import Annotated, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -17,11 +19,13 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, Schema
+from ninja import Field, Path, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import PaginationBase
 from ninja.security import HttpBearer, django_auth
+from pydantic import BeforeValidator, ConfigDict
+from pydantic_core import PydanticCustomError
 
 from .errors import DomainError, validation_error_dict
 from .models import ApiToken, hash_token
@@ -208,6 +212,78 @@ def install_error_handlers(api) -> None:
         return _error(api, request, 500, _("Something went wrong on our side."))
 
 
+# --- input types every router uses ----------------------------------------------------
+# NUL is refused everywhere: PostgreSQL cannot store it.
+_NO_NUL = r"^[^\x00]*$"
+MAX_ID = 2**62
+
+
+def Text(max_length: int, min_length: int = 0):  # noqa: N802 - reads like a type
+    return Annotated[str, Field(min_length=min_length or None, max_length=max_length,
+                                pattern=_NO_NUL)]
+
+
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+ObjectId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+def json_int(value):
+    # In JSON (and JSON Schema) 7.0 is the integer 7; "7" and true are not numbers.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+BodyId = Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(json_int)]
+
+# Dates and times are ISO 8601 text and nothing else: pydantic would also read a number as
+# seconds since 1970 ("until=0" as 1970-01-01), which no client means.
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DATETIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:\d{2})?")
+
+
+def _parsed(pattern, parse, kind):
+    def parse_iso(value):
+        if isinstance(value, str):
+            try:
+                if pattern.fullmatch(value):
+                    return parse(value)
+            except ValueError:
+                pass
+            raise PydanticCustomError(kind, "Input should be a valid ISO 8601 value")
+        return value  # anything else is left to the (strict) type check, which refuses it
+    return BeforeValidator(parse_iso)
+
+
+IsoDate = Annotated[datetime.date,
+                    _parsed(_ISO_DATE, datetime.date.fromisoformat, "date_parsing")]
+IsoDateTime = Annotated[datetime.datetime, _parsed(
+    _ISO_DATETIME, datetime.datetime.fromisoformat, "datetime_parsing")]
+
+
+def _query_bool(value):
+    # "true"/"false" only; pydantic would also take "yes", "on", "1", "t"...
+    if isinstance(value, str):
+        if value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        raise PydanticCustomError("bool_parsing", "Input should be a valid boolean")
+    return value
+
+
+QueryBool = Annotated[bool, BeforeValidator(_query_bool)]
+
+class BodyIn(Schema):
+    """A JSON object with only the fields declared. Unknown fields are refused rather than
+    ignored (a client sending ``owner`` to PATCH must not believe it changed the owner),
+    and so is anything but an object: ninja reads a body's fields as attributes, so a list
+    would otherwise pass as an empty body, which an all-optional PATCH accepts. Strict:
+    "1" is not a number and "yes" is not true in JSON."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+
 def filter_errors(filterset) -> DomainError:
     errors = {name: [str(m) for m in msgs] for name, msgs in filterset.errors.items()}
     return DomainError(next(iter(errors.values()))[0] if errors else _("Invalid filter."),
@@ -215,4 +291,5 @@ def filter_errors(filterset) -> DomainError:
 
 
 __all__ = ["AUTH", "ERRORS", "ErrorOut", "Paginated", "PageInput", "install_error_handlers",
-           "filter_errors", "Mapped"]
+           "filter_errors", "Mapped", "Text", "Id", "ObjectId", "BodyId", "BodyIn", "IsoDate",
+           "IsoDateTime", "QueryBool", "json_int"]

@@ -1,23 +1,29 @@
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from bizdept.org.choices import Capability
 from bizdept.org.scope import capabilities_of, employee_of
 
-# The main navigation: (url name, label, capability needed or None).
+# The main navigation: (url name, label, capability needed or None); a group is
+# (its key, label, [items]) and shows as a dropdown. Keep the top level short: it must fit
+# one line at 1280 px in both languages (and folds behind the toggler on a phone).
 NAVIGATION = [
     ("home", _("Home"), None),
     ("customers:revisits", _("My day"), None),
-    ("customers:customer_list", _("Customers"), None),
-    ("customers:pool", _("Public pool"), None),
-    ("customers:complaint_list", _("Complaints"), None),  # surveys are a tab there
-    ("customers:market_report_list", _("Market intelligence"), None),
+    ("customers", _("Customers"), [
+        ("customers:customer_list", _("Customers"), None),
+        ("customers:pool", _("Public pool"), None),
+        ("customers:field_reports", _("Field reports"), None),
+        ("customers:complaint_list", _("Complaints"), None),  # surveys are a tab there
+        ("customers:market_report_list", _("Market intelligence"), None),
+    ]),
     ("approvals:inbox", _("Approvals"), None),  # SAL-3; badge: steps waiting for me
-    ("org:employee_list", _("People"), None),
-    ("org:org_chart", _("Org chart"), None),
+    ("organization", _("Organization"), [
+        ("org:employee_list", _("People"), None),
+        ("org:org_chart", _("Org chart"), None),
+    ]),
     ("api-1.0.0:openapi-view", _("API"), None),
     ("admin:index", _("Administration"), Capability.ADMINISTER),
 ]
@@ -27,14 +33,24 @@ NAVIGATION = [
 NAV_BADGES = {"approvals:inbox": "bizdept.approvals.selectors.inbox_count"}
 
 
-def _with_badge(name, label, user):
-    if name not in NAV_BADGES:
-        return label
-    count = import_string(NAV_BADGES[name])(user)
-    if not count:
-        return label
-    return format_html('{} <span class="badge rounded-pill text-bg-warning nav-badge" '
-                       'id="nav-badge-{}">{}</span>', label, name.replace(":", "-"), count)
+def _badge(name, user) -> int:
+    return import_string(NAV_BADGES[name])(user) if name in NAV_BADGES else 0
+
+
+def _items(entries, user, caps) -> list[dict]:
+    items = []
+    for name, label, rest in entries:
+        if isinstance(rest, list):
+            children = _items(rest, user, caps)
+            if children:
+                items.append({"label": label, "children": children, "active": False,
+                              "id": f"nav-{name}"})
+            continue
+        if rest and rest not in caps:
+            continue
+        items.append({"url": reverse(name), "label": label, "active": False,
+                      "badge": _badge(name, user), "id": name.replace(":", "-")})
+    return items
 
 
 def navigation(request):
@@ -43,16 +59,16 @@ def navigation(request):
         return {}
     caps = capabilities_of(user)
     current = request.path
-    items = []
-    for name, label, capability in NAVIGATION:
-        if capability and capability not in caps:
-            continue
-        items.append({"url": reverse(name), "label": _with_badge(name, label, user),
-                      "active": False})
+    items = _items(NAVIGATION, user, caps)
+    links = [i for item in items for i in item.get("children", [item])]
     # The longest link that the current path starts with is the page we are on.
-    matches = [i for i in items if current == i["url"] or (i["url"] != "/"
+    matches = [i for i in links if current == i["url"] or (i["url"] != "/"
                                                            and current.startswith(i["url"]))]
     if matches:
-        max(matches, key=lambda i: len(i["url"]))["active"] = True
+        active = max(matches, key=lambda i: len(i["url"]))
+        active["active"] = True
+        for item in items:
+            if active in item.get("children", ()):
+                item["active"] = True
     return {"nav_items": items, "me": employee_of(user), "my_capabilities": caps,
             "today": timezone.localdate()}

@@ -7,19 +7,31 @@ field, a duplicate customer 409 naming who owns it).
 """
 
 import datetime
-import re
 from decimal import Decimal
 from typing import Annotated, Literal
 
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, Path, Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
-from pydantic import BeforeValidator, ConfigDict
-from pydantic_core import PydanticCustomError
+from pydantic import BeforeValidator
 
-from bizdept.core.api import ERRORS, Mapped, Paginated, filter_errors
+from bizdept.core.api import (
+    ERRORS,
+    BodyId,
+    BodyIn,
+    Id,
+    IsoDate,
+    IsoDateTime,
+    Mapped,
+    ObjectId,
+    Paginated,
+    QueryBool,
+    Text,
+    filter_errors,
+    json_int,
+)
 from bizdept.core.errors import DomainError
 from bizdept.org.api import EmployeeRef, UnitRef
 from bizdept.org.models import Employee
@@ -47,67 +59,6 @@ from .models import Customer
 from .services import PERIOD_PATTERN
 
 router = Router(tags=["customers"])
-
-# --- input types ---------------------------------------------------------------------
-# NUL is refused everywhere: PostgreSQL cannot store it.
-_NO_NUL = r"^[^\x00]*$"
-MAX_ID = 2**62
-
-
-def Text(max_length: int, min_length: int = 0):  # noqa: N802 - reads like a type
-    return Annotated[str, Field(min_length=min_length or None, max_length=max_length,
-                                pattern=_NO_NUL)]
-
-
-Id = Annotated[int, Field(ge=1, le=MAX_ID)]
-ObjectId = Annotated[int, Path(ge=1, le=MAX_ID)]
-
-
-def _json_int(value):
-    # In JSON (and JSON Schema) 7.0 is the integer 7; "7" and true are not numbers.
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-BodyId = Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(_json_int)]
-
-# Dates and times are ISO 8601 text and nothing else: pydantic would also read a number as
-# seconds since 1970 ("until=0" as 1970-01-01), which no client means.
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_ISO_DATETIME = re.compile(
-    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:\d{2})?")
-
-
-def _parsed(pattern, parse, kind):
-    def parse_iso(value):
-        if isinstance(value, str):
-            try:
-                if pattern.fullmatch(value):
-                    return parse(value)
-            except ValueError:
-                pass
-            raise PydanticCustomError(kind, "Input should be a valid ISO 8601 value")
-        return value  # anything else is left to the (strict) type check, which refuses it
-    return BeforeValidator(parse_iso)
-
-
-IsoDate = Annotated[datetime.date,
-                    _parsed(_ISO_DATE, datetime.date.fromisoformat, "date_parsing")]
-IsoDateTime = Annotated[datetime.datetime, _parsed(
-    _ISO_DATETIME, datetime.datetime.fromisoformat, "datetime_parsing")]
-
-
-def _query_bool(value):
-    # "true"/"false" only; pydantic would also take "yes", "on", "1", "t"...
-    if isinstance(value, str):
-        if value.lower() in ("true", "false"):
-            return value.lower() == "true"
-        raise PydanticCustomError("bool_parsing", "Input should be a valid boolean")
-    return value
-
-
-QueryBool = Annotated[bool, BeforeValidator(_query_bool)]
 
 KindIn = Literal[tuple(CustomerKind.values)]
 StageIn = Literal[tuple(Stage.values)]
@@ -202,16 +153,6 @@ class VisitDetailOut(VisitOut):
 
 
 # --- input schemas -------------------------------------------------------------------
-class BodyIn(Schema):
-    """A JSON object with only the fields declared. Unknown fields are refused rather than
-    ignored (a client sending ``owner`` to PATCH must not believe it changed the owner),
-    and so is anything but an object: ninja reads a body's fields as attributes, so a list
-    would otherwise pass as an empty body, which an all-optional PATCH accepts. Strict:
-    "1" is not a number and "yes" is not true in JSON."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-
 class CustomerFilterIn(Schema):
     q: Text(100) | None = None
     stage: StageIn | None = None
@@ -648,7 +589,7 @@ def visit_review(request, visit_id: ObjectId, payload: ReviewIn):
 SeverityIn = Literal[tuple(Severity.values)]
 ComplaintStatusIn = Literal[tuple(ComplaintStatus.values)]
 ReportKindIn = Literal[tuple(ReportKind.values)]
-Score = Annotated[int, Field(ge=1, le=5), BeforeValidator(_json_int)]
+Score = Annotated[int, Field(ge=1, le=5), BeforeValidator(json_int)]
 Period = Annotated[str, Field(min_length=7, max_length=7, pattern=PERIOD_PATTERN,
                               description="A quarter (2026-Q3) or a month (2026-07).")]
 

@@ -20,7 +20,7 @@ from bizdept.approvals.models import ApprovalRequest, ApprovalTask
 from bizdept.core.errors import Conflict, DomainError
 from bizdept.org import services as org_services
 
-from .factories import CALLS, amount_policy, document, head_policy, submit
+from .factories import CALLS, TEST_TYPE, amount_policy, document, head_policy, submit
 
 
 def tasks(request):
@@ -229,6 +229,11 @@ def test_a_delegation_for_some_document_types_only(dept):
     assert list(selectors.inbox(dept.other_lead.user)) == []
     with pytest.raises(PermissionDenied):
         decide(waiting(request), dept.other_lead)
+    # a delegation naming this type (among others) covers it
+    delegate(dept.manager, dept.other_lead, document_types=["sales.contract", TEST_TYPE])
+    manager_request = submit(dept.lead)
+    assert list(selectors.inbox(dept.other_lead.user)) == [waiting(manager_request)]
+    assert decide(waiting(manager_request), dept.other_lead).acting_for == dept.manager
 
 
 def test_delegation_rules(dept):

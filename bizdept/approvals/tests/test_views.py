@@ -136,3 +136,15 @@ def test_the_history_panel_other_apps_embed(dept):
         Context({"doc": request.document}))
     assert reverse("approvals:request_detail", args=[request.pk]) in html
     assert selectors.document_history(request.document).is_pending
+
+
+def test_the_badge_costs_one_query(dept):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    head_policy()
+    submit(dept.sales)
+    submit(dept.sales_mate)
+    with CaptureQueriesContext(connection) as ctx:
+        assert selectors.inbox_count(dept.lead.user) == 2
+    assert len(ctx) == 1

@@ -126,10 +126,14 @@ def test_sign_in_switch_language_and_org_chart(
     page = open_page(viewport={"width": 1280, "height": 900})
 
     sign_in(page, base, "lead")
-    org_chart_link = page.locator('#mainnav a.nav-link[href="/org/units/"]')
+    # People and the org chart sit in the "Organization" menu of the navbar.
+    org_menu = page.locator("#mainnav #nav-organization")
+    org_chart_link = page.locator('#mainnav a.dropdown-item[href="/org/units/"]')
     expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
     expect(page.locator("#my-unit")).to_contain_text("上海一所")
     expect(page.locator("#language-select")).to_have_value("zh-hans")
+    expect(org_chart_link).to_be_hidden()
+    org_menu.click()
     expect(org_chart_link).to_be_visible()
     expect(org_chart_link).not_to_have_text("Org chart")  # the navigation speaks Chinese
 
@@ -139,6 +143,8 @@ def test_sign_in_switch_language_and_org_chart(
     expect(page).to_have_url(f"{base}/")
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.locator("#language-select")).to_have_value("en")
+    expect(org_menu).to_have_text("Organization")
+    org_menu.click()
     expect(org_chart_link).to_have_text("Org chart")
     expect(page.locator("#my-unit")).to_contain_text("上海一所")
     lead_user = department.lead.user
@@ -216,12 +222,13 @@ def test_phone_layout_has_no_horizontal_scroll(
 
     # The menu is folded behind the toggler, and the toggler opens it.
     menu = page.locator("#mainnav")
-    people_link = menu.locator('a.nav-link[href="/org/people/"]')
+    people_link = menu.locator('a.dropdown-item[href="/org/people/"]')
     expect(people_link).to_be_hidden()
     toggler = page.locator(".navbar-toggler")
     expect(toggler).to_be_visible()
     toggler.click()
     expect(menu).to_have_class(re.compile(r"\bshow\b"))
+    menu.locator("#nav-organization").click()
     expect(people_link).to_be_visible()
     expect(toggler).to_have_attribute("aria-expanded", "true")
     page.screenshot(path=artifacts / "phone-menu-open.png", full_page=True)
