@@ -31,10 +31,15 @@ def parse_args(argv=None):
     parser.add_argument("--markdown", action="store_true", help="also print a markdown table")
     parser.add_argument("--iterations", type=int, default=200, help="scope resolutions timed")
     parser.add_argument("--checks", type=int, default=500, help="duplicate checks timed")
+    parser.add_argument("--import-rows", type=int, default=100_000,
+                        help="customers in the Excel import file (0: skip the import rows, "
+                        "which take about 20 minutes at 100,000)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--loadgen", choices=["auto", "wrk", "python"], default="auto",
                         help="wrk when on PATH (auto), else the built-in Python client")
     args = parser.parse_args(argv)
+    if args.import_rows < 0:
+        parser.error("--import-rows must be 0 or more")
     if min(args.duration, args.concurrency, args.iterations, args.workers, args.checks) < 1:
         parser.error("--duration, --concurrency, --iterations, --workers and --checks must "
                      "be positive")
@@ -103,7 +108,7 @@ def main(argv=None) -> int:
     django.setup()
     call_command("migrate", interactive=False, verbosity=0)  # an older bench DB stays usable
 
-    from . import duplicates, load, report, scope
+    from . import duplicates, imports, load, report, scope
 
     tool = load.choose_tool(args.loadgen)
     head = report.header(args.size)  # before measuring: its load average is the machine's
@@ -111,7 +116,10 @@ def main(argv=None) -> int:
     rows = scope.scope_rows(args.size, args.iterations)
     log(f"duplicate check (CUS-5), {args.checks} checks")
     rows += duplicates.duplicate_rows(args.size, args.checks)
-    # --- Excel import rows (CUS-12) go here: bench/imports.py, import_rows(size) -> list[Row].
+    if args.import_rows:
+        log(f"Excel import (CUS-12) of {args.import_rows:,} customers, bizdept and "
+            "django-import-export, each on a fresh database")
+        rows += imports.import_rows("S", args.import_rows)
     log(f"list APIs ({', '.join(name for name, _path, _what in load.ENDPOINTS)}), "
         f"{args.duration} s per persona with {tool}")
     rows += load.api_rows(args.size, env=env, duration=args.duration,
