@@ -118,17 +118,6 @@ class DelegationIn(BodyIn):
     reason: Text(200) = ""
 
 
-class InvalidQuery(DomainError):
-    status = 422
-
-
-def _once(request, names) -> None:
-    """A filter given twice is refused (the parser would silently keep one of them)."""
-    for name in names:
-        if len(request.GET.getlist(name)) > 1:
-            raise InvalidQuery(_("Give this parameter once."), field=name, code="repeated")
-
-
 # --- mapping ---------------------------------------------------------------------------
 def _request_out(r) -> dict:
     return {"id": r.pk, "title": r.title, "document_type": r.document_type,
@@ -180,7 +169,6 @@ def inbox(request):
             summary="My approval requests")
 @paginate(Paginated)
 def my_requests(request, filters: Query[RequestFilterIn]):
-    _once(request, RequestFilterIn.model_fields)
     data = filters.dict(exclude_none=True)
     filterset = ApprovalRequestFilterSet(data, queryset=selectors.my_requests(request.user),
                                          request=request)

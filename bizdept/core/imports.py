@@ -73,6 +73,7 @@ BATCH_SIZE = 1000
 # Every kind of import, by key: the dotted path of its ``ImportKind``.
 KINDS: dict[str, str] = {
     "customers": "bizdept.customers.imports.CUSTOMERS",
+    "products": "bizdept.sales.imports.PRODUCTS",  # SAL-1
 }
 
 

@@ -29,6 +29,14 @@ class ApiErrorBodyMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if request.path.startswith("/api/"):
+            # No endpoint takes a list in its query: a parameter given twice would be
+            # silently read as one of its values, so it is refused like any bad input.
+            repeated = sorted(k for k in request.GET if len(request.GET.getlist(k)) > 1)
+            if repeated:
+                return JsonResponse({"detail": str(_("The request is not valid.")),
+                                     "errors": {k: [str(_("Give this parameter once."))]
+                                                for k in repeated}}, status=422)
         response = self.get_response(request)
         if (request.path.startswith("/api/") and response.status_code in self.MESSAGES
                 and "json" not in response.get("Content-Type", "")):

@@ -33,12 +33,14 @@ class Capability(models.TextChoices):
     SEE_PEOPLE = "see_people", _("See people records across the department")
     MANAGE_ORG = "manage_org", _("Maintain units, positions and employees")
     MANAGE_TEAM = "manage_team", _("Manage the team one heads")
+    MANAGE_PRODUCTS = "manage_products", _("Maintain the product catalogue")  # SAL-1
     ADMINISTER = "administer", _("Administer the system")
 
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     RoleCode.DIRECTOR: frozenset({Capability.SEE_DEPARTMENT, Capability.SEE_MONEY,
-                                  Capability.SEE_PEOPLE, Capability.MANAGE_TEAM}),
+                                  Capability.SEE_PEOPLE, Capability.MANAGE_TEAM,
+                                  Capability.MANAGE_PRODUCTS}),
     RoleCode.MANAGER: frozenset({Capability.MANAGE_TEAM}),
     RoleCode.LEAD: frozenset({Capability.MANAGE_TEAM}),
     RoleCode.SALES: frozenset(),
@@ -46,5 +48,5 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     RoleCode.HR: frozenset({Capability.SEE_PEOPLE, Capability.MANAGE_ORG}),
     RoleCode.ADMIN: frozenset({Capability.SEE_DEPARTMENT, Capability.SEE_MONEY,
                                Capability.SEE_PEOPLE, Capability.MANAGE_ORG,
-                               Capability.ADMINISTER}),
+                               Capability.MANAGE_PRODUCTS, Capability.ADMINISTER}),
 }

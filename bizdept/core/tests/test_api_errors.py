@@ -33,3 +33,13 @@ def test_input_errors_are_named_and_translated(client, dept):
     body = client.get("/api/v1/employees", {"page": "x"}).json()
     assert body["detail"] == "The request is not valid."
     assert body["errors"] == {"page": ["Enter a whole number."]}
+
+
+def test_a_query_parameter_given_twice_is_refused_naming_it(client, dept):
+    client.force_login(dept.director.user)
+    for path in ("/api/v1/customers?q=a&q=b", "/api/v1/employees?page=1&page=2",
+                 "/api/v1/approvals/requests?status=pending&status=approved"):
+        response = client.get(path)
+        assert response.status_code == 422, path
+        body = response.json()
+        assert body["detail"] and list(body["errors"]) in (["q"], ["page"], ["status"])
