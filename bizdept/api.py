@@ -7,6 +7,7 @@ from bizdept.core.api import AUTH, install_error_handlers
 from bizdept.core.import_api import router as imports_router
 from bizdept.customers.api import router as customers_router
 from bizdept.org.api import router as org_router
+from bizdept.sales.api import router as sales_router
 
 api = NinjaAPI(
     title="bizdept API",
@@ -27,4 +28,5 @@ api.add_router("/", org_router)
 # Before customers: "/customers/import" must not be read as "/customers/{customer_id}".
 api.add_router("/", imports_router)  # Excel imports (CUS-12)
 api.add_router("/", customers_router)
+api.add_router("/", sales_router)  # products, contract numbers (SAL)
 api.add_router("/", approvals_router)  # the approval engine (SAL-3)

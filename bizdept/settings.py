@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "bizdept.core",
     "bizdept.org",
     "bizdept.customers",
+    "bizdept.sales",
     "bizdept.approvals",
 ]
 

@@ -19,6 +19,10 @@ NAVIGATION = [
         ("customers:complaint_list", _("Complaints"), None),  # surveys are a tab there
         ("customers:market_report_list", _("Market intelligence"), None),
     ]),
+    ("sales", _("Sales"), [  # SAL
+        ("sales:product_list", _("Products"), None),
+        ("sales:number_list", _("Contract numbers"), None),
+    ]),
     ("approvals:inbox", _("Approvals"), None),  # SAL-3; badge: steps waiting for me
     ("organization", _("Organization"), [
         ("org:employee_list", _("People"), None),

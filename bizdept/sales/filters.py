@@ -27,7 +27,7 @@ class ProductFilterSet(django_filters.FilterSet):
                                   help_text=_("Code or name"))
     category = CategoryFilter(label=_("Category"), empty_label=_("All"),
                               queryset=ProductCategory.objects.order_by("sort_order", "name"))
-    active = YesNoFilter(label=_("Active"), field_name="is_active")
+    active = YesNoFilter(label=_("On sale"), field_name="is_active")
 
     class Meta:
         model = Product

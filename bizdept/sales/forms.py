@@ -13,7 +13,7 @@ from .services import ISSUE_MAX
 # === Products (SAL-1) ==================================================================
 class ProductForm(BootstrapForm):
     code = forms.CharField(label=_("Code"), max_length=40)
-    name = forms.CharField(label=_("Name"), max_length=200)
+    name = forms.CharField(label=_("Product name"), max_length=200)
     category = forms.ModelChoiceField(label=_("Category"),
                                       queryset=ProductCategory.objects.none())
     unit = forms.CharField(label=_("Unit of measure"), max_length=20,
@@ -32,7 +32,7 @@ class ProductForm(BootstrapForm):
 
 
 class CategoryForm(BootstrapForm):
-    name = forms.CharField(label=_("Name"), max_length=100)
+    name = forms.CharField(label=_("Category name"), max_length=100)
     parent = forms.ModelChoiceField(label=_("Parent category"), required=False,
                                     queryset=ProductCategory.objects.none())
     sort_order = forms.IntegerField(label=_("Sort order"), min_value=0, max_value=32767,

@@ -48,7 +48,7 @@ PRODUCT_COLUMNS = [
                  required=True,
                  help=gettext_lazy("Required; a code already in the catalogue updates that "
                                    "product.")),
-    ImportColumn("name", gettext_lazy("Name"), ("名称", "产品名称"), required=True),
+    ImportColumn("name", gettext_lazy("Product name"), ("名称", "产品名称"), required=True),
     ImportColumn("category", gettext_lazy("Category"), ("类别", "产品类别", "分类"),
                  required=True, read=lambda p: p.category.name,
                  help=gettext_lazy("The name of an existing category.")),
@@ -58,7 +58,7 @@ PRODUCT_COLUMNS = [
                  required=True, help=gettext_lazy("≥ 0, at most 2 decimals.")),
     ImportColumn("standard_cost", gettext_lazy("Standard cost"), ("标准成本", "成本"),
                  required=True, help=gettext_lazy("≥ 0, at most 2 decimals.")),
-    ImportColumn("is_active", gettext_lazy("Active"), ("启用", "是否启用", "有效"),
+    ImportColumn("is_active", gettext_lazy("On sale"), ("在售", "启用", "是否启用", "有效"),
                  choices=YES_NO, read=lambda p: str(YES_NO[0 if p.is_active else 1][1]),
                  help=gettext_lazy("Empty: yes.")),
     ImportColumn("notes", gettext_lazy("Notes"), ("备注",)),

@@ -30,7 +30,7 @@ def money_field(label, **kwargs):
 class ProductCategory(models.Model):
     """A group of products (optionally under another), for the catalogue and the mix."""
 
-    name = models.CharField(_("name"), max_length=100, unique=True)
+    name = models.CharField(_("category name"), max_length=100, unique=True)
     parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
                                related_name="children", verbose_name=_("parent category"))
     sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
@@ -53,13 +53,13 @@ class Product(models.Model):
     A product is never deleted (contract lines will point at it): it is deactivated."""
 
     code = models.CharField(_("code"), max_length=40, unique=True)
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("product name"), max_length=200)
     category = models.ForeignKey(ProductCategory, on_delete=models.PROTECT,
                                  related_name="products", verbose_name=_("category"))
     unit = models.CharField(_("unit of measure"), max_length=20)
     list_price = money_field(_("list price"))
     standard_cost = money_field(_("standard cost"))
-    is_active = models.BooleanField(_("active"), default=True, db_index=True)
+    is_active = models.BooleanField(_("on sale"), default=True, db_index=True)
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -71,7 +71,8 @@ class Product(models.Model):
         verbose_name = _("product")
         verbose_name_plural = _("products")
         constraints = [
-            models.CheckConstraint(condition=Q(list_price__gte=0), name="product_price_not_negative"),
+            models.CheckConstraint(condition=Q(list_price__gte=0),
+                                   name="product_price_not_negative"),
             models.CheckConstraint(condition=Q(standard_cost__gte=0),
                                    name="product_cost_not_negative"),
         ]

@@ -101,6 +101,8 @@ def number_regex(pattern: str) -> re.Pattern:
             width = int(spec.rstrip("d")) if spec and spec.rstrip("d") else 0
             if width:  # zero-padded: more digits only when the value needs them
                 digits = rf"(?:\d{{{width}}}|[1-9]\d{{{width},}})"
+            elif name == "year":  # a year is written with four digits
+                digits = r"\d{4}"
             else:
                 digits = r"(?:0|[1-9]\d*)"
             out.append(f"(?P<{name}>{digits})")

@@ -6,7 +6,7 @@ scope rule (ORG-4) and their roles' capabilities (ORG-3).
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -85,10 +85,10 @@ def parse_money(value, field: str) -> Decimal:
         raise DomainError(_("Enter an amount such as 1280.50."), field=field, code="invalid")
     if amount < 0:
         raise DomainError(_("An amount cannot be negative."), field=field, code="negative")
-    if amount != amount.quantize(Decimal("0.01"), rounding="ROUND_DOWN"):
-        raise DomainError(_("At most 2 decimal places."), field=field, code="decimals")
     if amount > MONEY_MAX:
         raise DomainError(_("The amount is too large."), field=field, code="too_large")
+    if amount != amount.quantize(Decimal("0.01"), rounding=ROUND_DOWN):
+        raise DomainError(_("At most 2 decimal places."), field=field, code="decimals")
     return amount.quantize(Decimal("0.01"))
 
 
@@ -165,7 +165,8 @@ def product_update(*, product: Product, by, **fields) -> Product:
     """Change the fields given (a price, the category, ``is_active``...)."""
     _require_manage_products(by)
     _refuse_unknown(fields, PRODUCT_FIELDS)
-    product = Product.objects.select_for_update().get(pk=product.pk)
+    product = (Product.objects.select_for_update(of=("self",)).select_related("category")
+               .get(pk=product.pk))
     for key, value in product_values(fields).items():
         setattr(product, key, value)
     return _save_product(product, by=by)
@@ -322,7 +323,7 @@ def contract_number_issue(*, by, to: Employee, count: int = 1) -> list[ContractN
 
 def _locked(number: ContractNumber) -> ContractNumber:
     return (ContractNumber.objects.select_for_update(of=("self",))
-            .select_related("issued_to__unit").get(pk=number.pk))
+            .select_related("issued_to__unit", "issued_by").get(pk=number.pk))
 
 
 def _move(number: ContractNumber, status: str) -> None:

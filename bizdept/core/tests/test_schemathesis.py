@@ -97,6 +97,17 @@ BUSINESS_RULES: dict[tuple[str, str], set[str]] = {
     ("POST", "/approvals/tasks/{task_id}/decide"): {"comment"},
     ("POST", "/approvals/delegations"): {"to", "starts_on", "ends_on", "document_types",
                                          "reason"},
+    # products (SAL-1): codes, names, units blank after trimming; amounts with 3 decimals
+    ("GET", "/products"): {"category"},
+    ("POST", "/products"): {"code", "name", "unit", "category", "list_price", "standard_cost"},
+    ("PATCH", "/products/{product_id}"): {"code", "name", "unit", "category", "list_price",
+                                          "standard_cost"},
+    ("POST", "/products/import"): {"file"},
+    # contract number register (SAL-4): someone unknown or gone; only issued numbers move
+    ("GET", "/contract-numbers"): {"person"},
+    ("POST", "/contract-numbers/issue"): {"to"},
+    ("POST", "/contract-numbers/{number_id}/void"): {"status", "reason"},
+    ("POST", "/contract-numbers/{number_id}/return"): {"status", "reason"},
 }
 
 
@@ -213,6 +224,29 @@ def _approvals(dept) -> None:
                                    ends_on=today + datetime.timedelta(days=30))
 
 
+def _sales(dept) -> None:
+    """SAL-1 and SAL-4: a small catalogue (one product no longer offered) and contract
+    numbers: the salesperson's own (one voided), finance's issue to another team, the
+    outsider's."""
+    from decimal import Decimal
+
+    from bizdept.sales import services
+
+    by = dept.director.user
+    top = services.category_create(by=by, name="自动化")
+    child = services.category_create(by=by, name="PLC", parent=top)
+    for code, category, price in (("PLC-S32", child, "3280.00"), ("VFD-075", top, "4680.00"),
+                                  ("OLD-1", top, "10.00")):
+        product = services.product_create(by=by, code=code, name=code, category=category,
+                                          unit="台", list_price=Decimal(price),
+                                          standard_cost=Decimal("1.00"))
+    services.product_deactivate(product=product, by=by)
+    first, _second = services.contract_number_issue(by=dept.sales.user, to=dept.sales, count=2)
+    services.contract_number_void(number=first, by=dept.sales.user, reason="打印错误")
+    services.contract_number_issue(by=dept.finance.user, to=dept.other_sales, count=2)
+    services.contract_number_issue(by=dept.outsider.user, to=dept.outsider)
+
+
 def _known_ids() -> dict[str, list[int]]:
     from bizdept.approvals.models import ApprovalRequest, ApprovalTask, Delegation
     from bizdept.core.models import ImportJob
@@ -224,6 +258,7 @@ def _known_ids() -> dict[str, list[int]]:
         Survey,
         Visit,
     )
+    from bizdept.sales.models import ContractNumber, Product, ProductCategory
 
     def ids(model):
         return sorted(model.objects.values_list("pk", flat=True))
@@ -241,6 +276,9 @@ def _known_ids() -> dict[str, list[int]]:
         "job_id": sorted(ImportJob.objects.values_list("pk", flat=True)),
         "request_id": ids(ApprovalRequest), "task_id": ids(ApprovalTask),
         "delegation_id": ids(Delegation), "to": employees,
+        # sales (SAL-1, SAL-4)
+        "product_id": ids(Product), "category": ids(ProductCategory),
+        "number_id": ids(ContractNumber), "person": employees,
     }
 
 
@@ -277,6 +315,7 @@ def world(django_db_setup, django_db_blocker):
             _customer_book(dept)
             _import_job(dept)
             _approvals(dept)
+            _sales(dept)
             KNOWN.update(_known_ids())
             yield {"director": token_header(dept.director), "sales": token_header(dept.sales)}
             transaction.set_rollback(True)
@@ -341,6 +380,11 @@ def test_openapi_document_lists_every_endpoint(client, db):
         "/api/v1/approvals/requests/{request_id}", "/api/v1/approvals/requests/{request_id}/cancel",
         "/api/v1/approvals/tasks/{task_id}/decide", "/api/v1/approvals/delegations",
         "/api/v1/approvals/delegations/{delegation_id}",
+        "/api/v1/products", "/api/v1/products/import", "/api/v1/products/{product_id}",
+        "/api/v1/product-categories", "/api/v1/contract-numbers",
+        "/api/v1/contract-numbers/issue", "/api/v1/contract-numbers/{number_id}",
+        "/api/v1/contract-numbers/{number_id}/void",
+        "/api/v1/contract-numbers/{number_id}/return",
     }
     schemes = doc["components"]["securitySchemes"]
     assert schemes["TokenAuth"] == {"type": "http", "scheme": "bearer"}

@@ -5,7 +5,8 @@ from django.core.management import BaseCommand, call_command
 from django.utils.translation import gettext as _
 
 # Each app that has demo records lists its module here, in dependency order.
-DEMO_MODULES = ["bizdept.org.demo", "bizdept.customers.demo", "bizdept.approvals.demo"]
+DEMO_MODULES = ["bizdept.org.demo", "bizdept.customers.demo", "bizdept.approvals.demo",
+                "bizdept.sales.demo"]
 
 
 def build(kind: str, size: str | None = None):
