@@ -7,7 +7,7 @@ process of its own, on a fresh, migrated SQLite file (``bench/data/import-*.sqli
 holding just the organization of ``size``: the numbers never share a process, a database
 or a warm cache, and the parent's own Django setup (the benchmark database) is untouched.
 
-* bizdept: ``core.imports.run_import`` in keep_valid mode, as the worker runs it: rows/s,
+* bizdept: ``imports.services.run_import`` in keep_valid mode, as the worker runs it: rows/s,
   seconds, SQL queries per batch of 1,000, per-batch milliseconds (median, p95). Peak
   Python memory (tracemalloc) is measured in separate runs at 10,000 and 100,000 rows
   (tracemalloc slows everything down, so the timed run goes without it).
@@ -116,9 +116,9 @@ def _measure_bizdept(path: Path, importer, traced: bool) -> dict:
     from django.conf import settings
     from django.db import connection
 
-    from bizdept.core import imports
-    from bizdept.core.models import ImportJob
     from bizdept.customers.models import Customer
+    from bizdept.imports import services as imports
+    from bizdept.imports.models import ImportJob
 
     (Path(settings.MEDIA_ROOT) / "imports").mkdir(parents=True, exist_ok=True)
     name = f"imports/bench-{os.getpid()}.xlsx"

@@ -4,8 +4,8 @@ from ninja import NinjaAPI, Swagger
 
 from bizdept.approvals.api import router as approvals_router
 from bizdept.core.api import AUTH, install_error_handlers
-from bizdept.core.import_api import router as imports_router
 from bizdept.customers.api import router as customers_router
+from bizdept.imports.api import router as imports_router
 from bizdept.org.api import router as org_router
 from bizdept.sales.api import router as sales_router
 

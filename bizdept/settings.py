@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "bizdept.core",
+    "bizdept.imports",
     "bizdept.org",
     "bizdept.customers",
     "bizdept.sales",

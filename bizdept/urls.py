@@ -18,7 +18,7 @@ urlpatterns = [
     path("org/", include("bizdept.org.urls")),
     path("customers/", include("bizdept.customers.urls")),
     path("sales/", include("bizdept.sales.urls")),  # products, contract numbers (SAL)
-    path("imports/", include("bizdept.core.import_urls")),  # Excel import jobs (CUS-12)
+    path("imports/", include("bizdept.imports.urls")),  # Excel import jobs (CUS-12)
     path("approvals/", include("bizdept.approvals.urls")),  # the approval engine (SAL-3)
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

@@ -20,7 +20,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from bizdept.core.errors import DomainError, validation_error_dict
-from bizdept.core.imports import (
+from bizdept.core.validators import normalize_company_name, validate_credit_code
+from bizdept.imports.services import (
     ImportColumn,
     ImportKind,
     ImportRun,
@@ -29,7 +30,6 @@ from bizdept.core.imports import (
     header_key,
     in_languages,
 )
-from bizdept.core.validators import normalize_company_name, validate_credit_code
 from bizdept.org.models import Employee
 from bizdept.org.scope import employee_of
 
@@ -412,5 +412,8 @@ CONTACTS_SHEET = ImportSheet("contacts", gettext_lazy("Contacts"), ("联系人",
                              CONTACT_COLUMNS, check_contacts, write_contacts)
 CUSTOMERS = ImportKind("customers", gettext_lazy("Customers and contacts"),
                        [CUSTOMERS_SHEET, CONTACTS_SHEET], start=start,
+                       notes=(gettext_lazy("A customer's contacts name it by credit code or by "
+                                           "name: one in the Customers sheet, or a customer "
+                                           "you may already edit."),),
                        allowed=lambda user: (employee_of(user) is not None
                                              and not employee_of(user).is_left))

@@ -19,7 +19,6 @@ from django.views.decorators.http import require_POST
 
 from bizdept.core.errors import DomainError
 from bizdept.core.excel import xlsx_response
-from bizdept.core.imports import export_response
 from bizdept.core.pages import (
     Column,
     DetailPage,
@@ -29,6 +28,7 @@ from bizdept.core.pages import (
     posted,
     style_form,
 )
+from bizdept.imports.services import export_response
 from bizdept.org.choices import Capability
 from bizdept.org.models import Employee
 from bizdept.org.scope import capabilities_of, employee_of

@@ -20,7 +20,6 @@ from ninja.pagination import paginate
 from pydantic import BeforeValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from bizdept.core import imports
 from bizdept.core.api import (
     ERRORS,
     BodyId,
@@ -35,8 +34,9 @@ from bizdept.core.api import (
     json_int,
 )
 from bizdept.core.errors import DomainError
-from bizdept.core.import_api import ImportJobOut, job_out
-from bizdept.core.models import ImportMode
+from bizdept.imports import services as imports
+from bizdept.imports.api import ImportJobOut, job_out
+from bizdept.imports.models import ImportMode
 from bizdept.org.api import EmployeeRef
 from bizdept.org.models import Employee
 

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from bizdept.core.errors import DomainError, validation_error_dict
-from bizdept.core.imports import (
+from bizdept.imports.services import (
     ImportColumn,
     ImportKind,
     ImportRun,

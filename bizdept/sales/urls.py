@@ -1,6 +1,6 @@
 from django.urls import path
 
-from bizdept.core import import_views
+from bizdept.imports import views as import_views
 
 from . import views
 

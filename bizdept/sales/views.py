@@ -11,8 +11,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from bizdept.core.errors import DomainError
-from bizdept.core.imports import export_response
 from bizdept.core.pages import Column, DetailPage, ListPage, form_page, posted
+from bizdept.imports.services import export_response
 from bizdept.org.choices import Capability
 from bizdept.org.scope import employee_of
 

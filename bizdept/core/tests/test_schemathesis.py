@@ -249,7 +249,6 @@ def _sales(dept) -> None:
 
 def _known_ids() -> dict[str, list[int]]:
     from bizdept.approvals.models import ApprovalRequest, ApprovalTask, Delegation
-    from bizdept.core.models import ImportJob
     from bizdept.customers.models import (
         Complaint,
         Contact,
@@ -258,6 +257,7 @@ def _known_ids() -> dict[str, list[int]]:
         Survey,
         Visit,
     )
+    from bizdept.imports.models import ImportJob
     from bizdept.sales.models import ContractNumber, Product, ProductCategory
 
     def ids(model):
@@ -285,7 +285,7 @@ def _known_ids() -> dict[str, list[int]]:
 def _import_job(dept) -> None:
     """A finished Excel import of the salesperson's with a report row (CUS-12): the job
     endpoints answer 200 to them and 404 to the director (someone else's job)."""
-    from bizdept.core.models import ImportIssue, ImportJob
+    from bizdept.imports.models import ImportIssue, ImportJob
 
     job = ImportJob.objects.create(kind="customers", created_by=dept.sales.user, status="done",
                                    rows_seen=1, rows_rejected=1, progress=100)

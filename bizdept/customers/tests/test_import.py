@@ -11,12 +11,12 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from openpyxl import Workbook, load_workbook
 
-from bizdept.core import imports
-from bizdept.core.models import ImportIssue, ImportJob
 from bizdept.customers import services
 from bizdept.customers.choices import OwnerChangeKind
 from bizdept.customers.models import Contact, Customer, OwnerChange
 from bizdept.customers.tests.factories import credit_code, make_customer, mobile, unique_name
+from bizdept.imports import services as imports
+from bizdept.imports.models import ImportIssue, ImportJob
 
 CUSTOMER_HEADER = ["名称", "类型", "统一社会信用代码", "电话", "行业", "地区", "来源", "阶段",
                    "地址", "备注", "负责人工号"]

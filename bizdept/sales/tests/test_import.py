@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
-from bizdept.core import imports
-from bizdept.core.models import ImportJob
+from bizdept.imports import services as imports
+from bizdept.imports.models import ImportJob
 from bizdept.sales.models import Product
 
 from .factories import make_category, make_product

@@ -1,6 +1,6 @@
 """Excel import pages (CUS-12), for every kind of import: upload (with the template
 download), the job page with its live progress bar and report, the error report, and
-"My imports". Parse, call ``core.imports``, render."""
+"My imports". Parse, call ``imports.services``, render."""
 
 from django import forms
 from django.conf import settings
@@ -12,11 +12,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import imports
-from .errors import DomainError
-from .forms import BootstrapForm
+from bizdept.core.errors import DomainError
+from bizdept.core.forms import BootstrapForm
+from bizdept.core.pages import Column, ListPage, add_domain_errors, is_fragment_request
+
+from . import services as imports
 from .models import ImportMode
-from .pages import Column, ListPage, add_domain_errors, is_fragment_request
 
 ISSUES_PER_PAGE = 50
 
@@ -54,7 +55,7 @@ def upload(request, kind: str, template_url: str = "", back_url: str = ""):
             add_domain_errors(form, exc)
         else:
             return redirect("imports:job", pk=job.pk)
-    return render(request, "core/import_upload.html", {
+    return render(request, "imports/upload.html", {
         "form": form, "title": _("Import %s from Excel") % str(spec.label).lower(),
         "template_url": reverse(template_url) if template_url else "",
         "back_url": reverse(back_url) if back_url else "",
@@ -80,7 +81,7 @@ def job_page(request, pk: int):
     context = {"job": job, "live": progress, "title": _("Import %s") % (job.filename or job.pk),
                "running": not job.finished, "kind_label": _kind_label(job.kind)}
     if request.GET.get("fragment") == "status":
-        response = render(request, "core/import_job.html#status", context)
+        response = render(request, "imports/job.html#status", context)
         if job.finished and request.headers.get("HX-Request") == "true":
             response["HX-Refresh"] = "true"  # now the whole report
         return response
@@ -88,8 +89,8 @@ def job_page(request, pk: int):
     page = paginator.get_page(request.GET.get("page"))
     context.update(page_obj=page, issues=page.object_list, querystring="")
     if is_fragment_request(request):
-        return render(request, "core/import_job.html#issues", context)
-    return render(request, "core/import_job.html", context)
+        return render(request, "imports/job.html#issues", context)
+    return render(request, "imports/job.html", context)
 
 
 def _kind_label(key: str) -> str:
@@ -108,8 +109,8 @@ def issues_xlsx(request, pk: int):
 class ImportListPage(ListPage):
     """My imports: newest first."""
 
-    template_name = "core/import_list.html"
-    row_template = "core/_import_row.html"
+    template_name = "imports/job_list.html"
+    row_template = "imports/_job_row.html"
     title = gettext_lazy("My imports")
     export_name = "imports"
     default_sort = "-created_at"

@@ -11,8 +11,9 @@ from ninja import File, Form, Path, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
-from . import imports
-from .api import ERRORS, Paginated
+from bizdept.core.api import ERRORS, Paginated
+
+from . import services as imports
 from .models import ImportMode
 
 router = Router(tags=["imports"])

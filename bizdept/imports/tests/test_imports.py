@@ -12,9 +12,9 @@ from django.core.management import call_command
 from django.utils import timezone
 from openpyxl import Workbook
 
-from bizdept.core import imports
 from bizdept.core.errors import DomainError
-from bizdept.core.models import ImportJob
+from bizdept.imports import services as imports
+from bizdept.imports.models import ImportJob
 
 
 @pytest.fixture(autouse=True)

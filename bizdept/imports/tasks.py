@@ -7,6 +7,6 @@ from django_tasks import task
 @task()
 def import_run(job_id: int) -> None:
     """Run one Excel import job (CUS-12); its outcome is recorded on the job itself."""
-    from .imports import run_import
+    from .services import run_import
 
     run_import(job_id)

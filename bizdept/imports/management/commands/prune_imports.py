@@ -1,6 +1,6 @@
 from django.core.management import BaseCommand
 
-from bizdept.core.imports import prune_jobs
+from bizdept.imports.services import prune_jobs
 
 
 class Command(BaseCommand):

@@ -63,7 +63,8 @@ from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from .errors import DomainError
+from bizdept.core.errors import DomainError
+
 from .models import ImportIssue, ImportJob, ImportMode, ImportStatus
 
 log = logging.getLogger(__name__)
@@ -156,6 +157,8 @@ class ImportKind:
     start: Callable[[ImportRun], None] | None = None
     # Who may upload a file of this kind (the run checks every row's rules anyway).
     allowed: Callable[[Any], bool] | None = None
+    # Lines of the template's Instructions sheet that only this kind needs.
+    notes: tuple = ()
 
     def may_import(self, user) -> bool:
         return self.allowed is None or bool(self.allowed(user))
@@ -737,9 +740,8 @@ def template_response(kind: ImportKind, *, filename: str):
     for text in (_("Row 1 of each sheet holds the column titles, in Chinese or English; "
                    "columns may come in any order."),
                  _("Leave out the sheets you do not need, and choose them when you upload."),
-                 _("A customer's contacts name it by credit code or by name: one in the "
-                   "Customers sheet, or a customer you may already edit.")):
-        notes.cell(row=line, column=1, value=text)
+                 *kind.notes):
+        notes.cell(row=line, column=1, value=str(text))
         line += 1
     for letter, width in zip("ABCDE", (14, 28, 10, 40, 60), strict=True):
         notes.column_dimensions[letter].width = width
@@ -753,7 +755,7 @@ def template_response(kind: ImportKind, *, filename: str):
 def export_response(sheet: ImportSheet, rows, *, filename: str):
     """Records as the sheet's columns (the template's, then the read-only ones), so an
     export can be imported again. Streamed: openpyxl write-only."""
-    from .excel import xlsx_response
+    from bizdept.core.excel import xlsx_response
 
     columns = sheet.columns
     return xlsx_response(filename=filename, sheet=str(sheet.label),
@@ -763,7 +765,7 @@ def export_response(sheet: ImportSheet, rows, *, filename: str):
 
 def issues_response(job: ImportJob):
     """The error report: sheet, row, column, message; one line per issue."""
-    from .excel import xlsx_response
+    from bizdept.core.excel import xlsx_response
 
     return xlsx_response(
         filename=f"import-{job.pk}-errors", sheet=_("Errors"),
