@@ -108,7 +108,7 @@ def main(argv=None) -> int:
     django.setup()
     call_command("migrate", interactive=False, verbosity=0)  # an older bench DB stays usable
 
-    from . import duplicates, imports, load, report, scope
+    from . import duplicates, imports, load, numbers, report, scope
 
     tool = load.choose_tool(args.loadgen)
     head = report.header(args.size)  # before measuring: its load average is the machine's
@@ -120,6 +120,8 @@ def main(argv=None) -> int:
         log(f"Excel import (CUS-12) of {args.import_rows:,} customers, bizdept and "
             "django-import-export, each on a fresh database")
         rows += imports.import_rows("S", args.import_rows)
+    log("contract numbers (SAL-4): 16 clients issuing at once on PostgreSQL")
+    rows += numbers.number_rows()
     log(f"list APIs ({', '.join(name for name, _path, _what in load.ENDPOINTS)}), "
         f"{args.duration} s per persona with {tool}")
     rows += load.api_rows(args.size, env=env, duration=args.duration,
