@@ -688,6 +688,34 @@ def prune_jobs(*, older_than_days: int) -> int:
     return count
 
 
+#: A running job that shows no sign of life for this long lost its worker (killed,
+#: machine restarted): a batch of 1,000 rows takes well under a minute.
+STALE_AFTER = datetime.timedelta(minutes=30)
+
+
+def jobs_fail_stale(*, now: datetime.datetime | None = None) -> int:
+    """Mark as failed the running jobs whose worker died: no progress for STALE_AFTER
+    (the progress file is touched every batch, even inside the all-or-nothing writing
+    transaction). What a keep-valid job had committed stays; an all-or-nothing job
+    wrote nothing. Run from cron with ``prune_imports``."""
+    now = now or timezone.now()
+    failed = 0
+    for job in ImportJob.objects.filter(status=ImportStatus.RUNNING,
+                                        started_at__lt=now - STALE_AFTER):
+        path = progress_path(job)
+        try:
+            alive = datetime.datetime.fromtimestamp(os.path.getmtime(path), tz=datetime.UTC)
+        except (OSError, TypeError):
+            alive = job.started_at
+        if alive < now - STALE_AFTER:
+            ImportJob.objects.filter(pk=job.pk, status=ImportStatus.RUNNING).update(
+                status=ImportStatus.FAILED, finished_at=now,
+                failure=_("The import stopped: its background worker was interrupted. Rows "
+                          "already reported as imported are kept; import the rest again."))
+            failed += 1
+    return failed
+
+
 # --- files for the user: template, export, error report --------------------------------
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

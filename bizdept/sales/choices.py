@@ -50,11 +50,12 @@ OPPORTUNITY_FLOW: tuple[str, ...] = (
     OpportunityStage.IMPLEMENTING, OpportunityStage.FOLLOW_UP, OpportunityStage.EVALUATED,
 )
 OPPORTUNITY_CLOSED = frozenset({OpportunityStage.WON, OpportunityStage.LOST})
-_ENDS = frozenset({OpportunityStage.WON, OpportunityStage.LOST})
+_ENDS = OPPORTUNITY_CLOSED
 OPPORTUNITY_TRANSITIONS: dict[str, frozenset[str]] = {
     OpportunityStage.NEED: frozenset({OpportunityStage.APPROVAL}) | _ENDS,
+    # Left by the engine's decision only (approved, returned, rejected).
     OpportunityStage.APPROVAL: frozenset({OpportunityStage.SOLUTION, OpportunityStage.NEED,
-                                          OpportunityStage.LOST}) | _ENDS,
+                                          OpportunityStage.LOST}),
     OpportunityStage.SOLUTION: frozenset({OpportunityStage.IMPLEMENTING}) | _ENDS,
     OpportunityStage.IMPLEMENTING: frozenset({OpportunityStage.FOLLOW_UP}) | _ENDS,
     OpportunityStage.FOLLOW_UP: frozenset({OpportunityStage.EVALUATED}) | _ENDS,

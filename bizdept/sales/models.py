@@ -14,7 +14,13 @@ from simple_history.models import HistoricalRecords
 from bizdept.org.models import Employee
 from bizdept.org.scope import Domain, ScopedQuerySet
 
-from .choices import DEFAULT_NUMBER_PATTERN, ContractNumberStatus
+from .choices import (
+    DEFAULT_NUMBER_PATTERN,
+    AmendmentStatus,
+    ContractNumberStatus,
+    ContractStatus,
+    PaymentMethod,
+)
 from .numbering import NUMBER_MAX, PATTERN_MAX, validate_number_pattern
 
 MONEY_MAX = 10**12 - 1  # Decimal(14, 2): twelve digits before the point
@@ -173,5 +179,261 @@ class ContractNumber(models.Model):
 
 # === Opportunities (SAL-2) ==============================================================
 # === Contracts (SAL-5) ==================================================================
+SCAN_MAX_BYTES = 20 * 1024 * 1024
+SCAN_EXTENSIONS = ("pdf", "jpg", "jpeg", "png")
+
+
+def validate_scan(upload) -> None:
+    """The signed contract's scan: a PDF or a JPEG/PNG image, at most 20 MB, checked by its
+    extension and its first bytes (a renamed file is refused)."""
+    from django.core.exceptions import ValidationError
+
+    name = (getattr(upload, "name", "") or "").lower()
+    if name.rsplit(".", 1)[-1] not in SCAN_EXTENSIONS:
+        raise ValidationError(_("Upload the scan as a PDF, JPEG or PNG file."), code="type")
+    size = getattr(upload, "size", 0) or 0
+    if size == 0:
+        raise ValidationError(_("The file is empty."), code="empty")
+    if size > SCAN_MAX_BYTES:
+        raise ValidationError(_("The file is too large (20 MB at most)."), code="size")
+    head = b""
+    try:
+        upload.seek(0)
+        head = upload.read(8)
+        upload.seek(0)
+    except (AttributeError, OSError, ValueError):
+        pass
+    if not (head.startswith(b"%PDF") or head.startswith(b"\xff\xd8\xff")
+            or head.startswith(b"\x89PNG")):
+        raise ValidationError(_("Upload the scan as a PDF, JPEG or PNG file."), code="type")
+
+
+def contract_scan_path(contract, filename: str) -> str:
+    ext = filename.lower().rsplit(".", 1)[-1]
+    stamp = timezone.now().strftime("%Y%m%d%H%M%S")
+    return f"contracts/{contract.signed_on.year if contract.signed_on else 'unsigned'}/" \
+           f"contract-{contract.pk}-{stamp}.{ext}"
+
+
+class ContractQuerySet(ScopedQuerySet):
+    # Money records (finance sees them department-wide to record payments), owned by the
+    # salesperson who made the contract.
+    scope_owner_fields = ("owner",)
+    scope_domain = Domain.MONEY
+
+
+class Contract(models.Model):
+    """A sales contract (SAL-5): reported before signing (签订前汇报) with its feasibility
+    checklist, approved by amount through the engine (``sales.contract``), signed with
+    the scan of the original filed (原件存档), executed, completed or terminated. After
+    signing, lines and dates change only through an approved ``ContractAmendment``.
+
+    ``total`` is the sum of the rounded lines, kept by the services whenever lines change.
+    """
+
+    number = models.OneToOneField(ContractNumber, on_delete=models.PROTECT,
+                                  related_name="used_by", verbose_name=_("contract number"))
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT,
+                                 related_name="contracts", verbose_name=_("customer"))
+    owner = models.ForeignKey(Employee, on_delete=models.PROTECT, related_name="contracts",
+                              verbose_name=_("owner"))
+    # The opportunity it came from (SAL-2). A plain id until the opportunities part of
+    # this app lands; then a nullable foreign key to Opportunity.
+    opportunity_id = models.PositiveBigIntegerField(_("opportunity"), null=True, blank=True)
+    title = models.CharField(_("contract title"), max_length=200)
+    status = models.CharField(_("status"), max_length=20, choices=ContractStatus.choices,
+                              default=ContractStatus.DRAFT, db_index=True)
+    signed_on = models.DateField(_("signed on"), null=True, blank=True, db_index=True)
+    starts_on = models.DateField(_("starts on"), null=True, blank=True)
+    ends_on = models.DateField(_("ends on"), null=True, blank=True)
+    total = money_field(_("contract amount"), default=0)
+    # The pre-signing report's feasibility checklist (工期 / 技术 / 安装条件).
+    delivery_terms = models.TextField(_("delivery time (工期)"), blank=True)
+    technical_terms = models.TextField(_("technical conditions"), blank=True)
+    installation_terms = models.TextField(_("installation conditions"), blank=True)
+    feasibility_confirmed_by = models.ForeignKey(
+        Employee, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("feasibility confirmed by"))
+    feasibility_confirmed_at = models.DateTimeField(_("feasibility confirmed at"), null=True,
+                                                    blank=True)
+    scan = models.FileField(_("signed scan"), upload_to=contract_scan_path, blank=True,
+                            max_length=200, validators=[validate_scan])
+    archived = models.BooleanField(_("original filed"), default=False)
+    terminated_on = models.DateField(_("terminated on"), null=True, blank=True)
+    termination_reason = models.CharField(_("termination reason"), max_length=200,
+                                          blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ContractQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("contract")
+        verbose_name_plural = _("contracts")
+        constraints = [
+            models.CheckConstraint(condition=Q(total__gte=0), name="contract_total_not_negative"),
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(starts_on__isnull=True)
+                | Q(ends_on__gte=models.F("starts_on")), name="contract_dates_in_order"),
+        ]
+        indexes = [models.Index(fields=["owner", "status"], name="contract_owner_status"),
+                   models.Index(fields=["customer", "status"], name="contract_customer")]
+
+    def __str__(self):
+        return f"{self.number.number} {self.title}" if self.number_id else self.title
+
+    @property
+    def feasibility_filled(self) -> bool:
+        return all(v.strip() for v in (self.delivery_terms, self.technical_terms,
+                                       self.installation_terms))
+
+
+class ContractLine(models.Model):
+    """One line of a contract: a product, its quantity and price, and the product's
+    standard cost at the time (the margin stays what it was when the contract was made)."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="lines",
+                                 verbose_name=_("contract"))
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+",
+                                verbose_name=_("product"))
+    quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=2,
+                                   validators=[MinValueValidator(0)])
+    unit_price = money_field(_("unit price"))
+    unit_cost = money_field(_("unit cost"))
+    amount = money_field(_("amount"))
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["sort_order", "pk"]
+        verbose_name = _("contract line")
+        verbose_name_plural = _("contract lines")
+        constraints = [models.CheckConstraint(condition=Q(quantity__gt=0),
+                                              name="contractline_quantity_positive")]
+
+    def __str__(self):
+        return f"{self.product_id} × {self.quantity}"
+
+
+class AmendmentQuerySet(ScopedQuerySet):
+    scope_owner_fields = ("contract__owner",)
+    scope_domain = Domain.MONEY
+
+
+class ContractAmendment(models.Model):
+    """A change to a signed contract (lines and/or dates) with its reason, approved like the
+    contract (``sales.contract_amendment``) and applied by the approval's callback.
+
+    ``lines`` is the complete new list of lines (``[{"product": id, "quantity": "2",
+    "unit_price": "100.00", "unit_cost": "60.00"}]``) or null when only dates change."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="amendments",
+                                 verbose_name=_("contract"))
+    seq = models.PositiveSmallIntegerField(_("amendment number"))
+    reason = models.CharField(_("reason"), max_length=200)
+    lines = models.JSONField(_("new lines"), null=True, blank=True)
+    starts_on = models.DateField(_("new start date"), null=True, blank=True)
+    ends_on = models.DateField(_("new end date"), null=True, blank=True)
+    old_total = money_field(_("amount before"))
+    new_total = money_field(_("amount after"))
+    status = models.CharField(_("status"), max_length=20, choices=AmendmentStatus.choices,
+                              default=AmendmentStatus.PENDING, db_index=True)
+    requested_by = models.ForeignKey(Employee, on_delete=models.PROTECT, related_name="+",
+                                     verbose_name=_("requested by"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    applied_at = models.DateTimeField(_("applied at"), null=True, blank=True)
+
+    objects = AmendmentQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["contract", "seq"]
+        verbose_name = _("contract amendment")
+        verbose_name_plural = _("contract amendments")
+        constraints = [models.UniqueConstraint(fields=["contract", "seq"],
+                                               name="amendment_unique_seq")]
+
+    def __str__(self):
+        return f"{self.contract_id}-{self.seq}"
+
+
 # === Receivables (SAL-6) ================================================================
+class ReceivableQuerySet(ScopedQuerySet):
+    scope_owner_fields = ("contract__owner",)
+    scope_domain = Domain.MONEY
+
+
+class PaymentPlan(models.Model):
+    """One instalment of a contract's payment plan (回款计划): due date and amount. The
+    instalments of a contract never add up to more than its amount; the plan is complete
+    when they add up to exactly it."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE,
+                                 related_name="instalments", verbose_name=_("contract"))
+    seq = models.PositiveSmallIntegerField(_("instalment"))
+    due_on = models.DateField(_("due on"), db_index=True)
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2,
+                                 validators=[MinValueValidator(0), MaxValueValidator(MONEY_MAX)])
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    objects = ReceivableQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["contract", "due_on", "seq"]
+        verbose_name = _("payment plan instalment")
+        verbose_name_plural = _("payment plan instalments")
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "seq"], name="paymentplan_unique_seq"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="paymentplan_amount_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.contract_id}#{self.seq} {self.due_on} {self.amount}"
+
+
+class Payment(models.Model):
+    """Money received on a contract (回款), entered by finance. Never edited nor deleted:
+    a correction is a reversal, a negative entry linked to the payment it cancels."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="payments",
+                                 verbose_name=_("contract"))
+    received_on = models.DateField(_("received on"), db_index=True)
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2,
+                                 validators=[MinValueValidator(-MONEY_MAX),
+                                             MaxValueValidator(MONEY_MAX)])
+    method = models.CharField(_("payment method"), max_length=20, choices=PaymentMethod.choices,
+                              default=PaymentMethod.TRANSFER)
+    reference = models.CharField(_("bank reference"), max_length=100, blank=True)
+    reverses = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="reversal", verbose_name=_("reverses"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    entered_by = models.ForeignKey(Employee, on_delete=models.PROTECT, related_name="+",
+                                   verbose_name=_("entered by"))
+    entered_at = models.DateTimeField(_("entered at"), default=timezone.now)
+
+    objects = ReceivableQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-received_on", "-pk"]
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        constraints = [
+            # A payment is positive; a reversal is negative and names what it reverses.
+            models.CheckConstraint(
+                condition=(Q(reverses__isnull=True, amount__gt=0)
+                           | Q(reverses__isnull=False, amount__lt=0)),
+                name="payment_sign_matches_kind"),
+        ]
+        indexes = [models.Index(fields=["contract", "received_on"], name="payment_contract_day")]
+
+    def __str__(self):
+        return f"{self.contract_id} {self.received_on} {self.amount}"
+
+
 # === Expenses (SAL-7) ===================================================================

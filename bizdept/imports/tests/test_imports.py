@@ -104,3 +104,20 @@ def test_an_unknown_or_unreadable_job_fails_with_a_message(dept):
     job.refresh_from_db()
     assert job.status == "failed" and job.failure
     assert imports.run_import(job.pk).status == "failed"  # not run twice
+
+
+def test_a_job_whose_worker_died_is_marked_failed_but_a_live_one_is_not(dept, tmp_path):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    dead = ImportJob.objects.create(kind="customers", created_by=dept.sales.user,
+                                    status="running", started_at=now - dt.timedelta(hours=2))
+    alive = ImportJob.objects.create(kind="customers", created_by=dept.sales.user,
+                                     status="running", started_at=now - dt.timedelta(minutes=5))
+    assert imports.jobs_fail_stale(now=now) == 1
+    dead.refresh_from_db()
+    alive.refresh_from_db()
+    assert dead.status == "failed" and dead.failure and dead.finished_at == now
+    assert alive.status == "running"
