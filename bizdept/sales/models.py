@@ -148,9 +148,10 @@ class ContractNumber(models.Model):
     issued_by = models.ForeignKey(Employee, on_delete=models.PROTECT, related_name="+",
                                   verbose_name=_("issued by"))
     issued_at = models.DateTimeField(_("issued at"), default=timezone.now)
-    # The contract that used the number. A plain id for now: the contracts part of this app
-    # turns it into a foreign key to Contract.
-    contract_id = models.PositiveBigIntegerField(_("contract"), null=True, blank=True)
+    # The contract that used the number (SAL-5; ``Contract.number`` is the same link seen
+    # from the contract).
+    contract = models.ForeignKey("Contract", on_delete=models.SET_NULL, null=True, blank=True,
+                                 related_name="+", verbose_name=_("contract"))
     used_at = models.DateTimeField(_("used at"), null=True, blank=True)
     closed_by = models.ForeignKey(Employee, on_delete=models.PROTECT, null=True, blank=True,
                                   related_name="+", verbose_name=_("voided or returned by"))
@@ -167,7 +168,7 @@ class ContractNumber(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["year", "seq"], name="contractnumber_unique_seq"),
             # A contract uses one number.
-            models.UniqueConstraint(fields=["contract_id"], condition=Q(contract_id__isnull=False),
+            models.UniqueConstraint(fields=["contract"], condition=Q(contract__isnull=False),
                                     name="contractnumber_one_per_contract"),
             models.CheckConstraint(condition=Q(seq__gte=1), name="contractnumber_seq_positive"),
         ]
