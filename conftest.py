@@ -11,6 +11,15 @@ import pytest
 from bizdept.org.tests.factories import DepartmentFactory
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _media_root(tmp_path_factory):
+    """Uploaded files (contract scans, SAL-5) go to a temporary folder, never to the
+    real MEDIA_ROOT, for every test and for the demo built inside the tests."""
+    from django.conf import settings
+
+    settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
+
+
 @pytest.fixture
 def dept(db):
     return DepartmentFactory.build_department()

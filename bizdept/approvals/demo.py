@@ -33,6 +33,11 @@ DEFAULT_POLICIES = [
         _role("分管经理", MANAGER, "100000"),
         _role("部门总监", DIRECTOR, "1000000"),
     ]),
+    ("sales.contract_amendment", "合同变更审批", [  # SAL-5: same steps as the contract
+        _role("业务所长", LEAD),
+        _role("分管经理", MANAGER, "100000"),
+        _role("部门总监", DIRECTOR, "1000000"),
+    ]),
     ("sales.discount", "折扣审批", [
         _role("业务所长", LEAD),
         _role("分管经理", MANAGER, "50000"),

@@ -21,7 +21,12 @@ NAVIGATION = [
     ]),
     ("sales", _("Sales"), [  # SAL
         ("sales:product_list", _("Products"), None),
+        ("sales:opportunity_list", _("Opportunities"), None),  # SAL-2
+        ("sales:opportunity_funnel", _("Funnel"), None),
+        ("sales:expense_mine", _("Expenses"), None),  # SAL-7
         ("sales:number_list", _("Contract numbers"), None),
+        ("sales:contract_list", _("Contracts"), None),  # SAL-5
+        ("sales:receivables", _("Receivables"), None),  # SAL-6
     ]),
     ("approvals:inbox", _("Approvals"), None),  # SAL-3; badge: steps waiting for me
     ("organization", _("Organization"), [

@@ -134,6 +134,8 @@ def build_demo(ctx) -> None:
     build_catalogue(director.user)
     issuer = ctx.by_username.get("finance") or director
     build_numbers(ctx, issuer)
+    build_opportunities_and_expenses(ctx)  # SAL-2, SAL-7
+    build_contracts(ctx, issuer)  # SAL-5, SAL-6
 
 
 # --- scale ----------------------------------------------------------------------------
@@ -159,3 +161,410 @@ def build_scale(ctx, size: str) -> None:
                                 list_price=price, standard_cost=cost,
                                 is_active=rng.random() > 0.05))
     Product.objects.bulk_create(products, batch_size=1000)
+
+
+# === Contracts (SAL-5) and receivables (SAL-6) ==========================================
+CONTRACT_TITLES = ["产线自动化改造", "变频节能改造", "仪表更新项目", "机器人工作站", "DCS控制系统",
+                   "年度维保合同", "AGV物流系统", "视觉检测项目", "泵站控制改造", "备品备件采购"]
+DEMO_SCAN = b"%PDF-1.4\n% bizdept demo: scan of the signed original\n%%EOF\n"
+
+
+def _approve_all(document) -> None:
+    """Each waiting step decided by its approver, in turn, through the engine."""
+    from bizdept.approvals import services as approval_services
+    from bizdept.approvals.choices import TaskStatus
+    from bizdept.approvals.models import ApprovalTask
+
+    for _round in range(6):
+        task = (ApprovalTask.objects.filter(request__object_id=document.pk,
+                                            request__content_type__model=document._meta
+                                            .model_name, status=TaskStatus.WAITING)
+                .select_related("approver__user").first())
+        if task is None:
+            return
+        approval_services.approval_decide(task=task, by=task.approver.user,
+                                          decision="approve", comment="同意")
+
+
+def _instalments(rng, total: Decimal, signed_on: datetime.date) -> list[dict]:
+    """Advance, delivery and (sometimes) retention, adding up exactly to the total."""
+    shares = rng.choice([(Decimal("0.3"), Decimal("0.6"), Decimal("0.1")),
+                         (Decimal("0.5"), Decimal("0.5")), (Decimal("0.3"), Decimal("0.7")),
+                         (Decimal("1"),)])
+    offsets = [rng.randint(5, 15), rng.randint(60, 120), rng.randint(300, 365)]
+    rows, left = [], total
+    for n, share in enumerate(shares):
+        amount = left if n == len(shares) - 1 else (total * share).quantize(Decimal("0.01"))
+        left -= amount
+        rows.append({"due_on": signed_on + datetime.timedelta(days=offsets[n]),
+                     "amount": amount})
+    return rows
+
+
+def build_contracts(ctx, finance: Employee) -> int:
+    """A year of contracts on the issued numbers (about 60% of them), with customers the
+    salesperson owns: most reported (签订前汇报, feasibility confirmed by the lead) and
+    approved through the engine by amount, signed with a scan, executed, some completed,
+    one or two terminated, one amended; a few drafts and reports still waiting.
+
+    Signed contracts get a payment plan (advance / delivery / retention) and payments by
+    the finance persona: on time or late, a few partial, some instalments still unpaid
+    (so the aging and the collection rate are alive), two corrected by a reversal.
+
+    Services throughout, except the payments, which are bulk-inserted with their history
+    rows (a service call re-grades the customer each time: too slow for a year); the
+    customers are then re-graded once at the end. Dates are moved back over the year
+    afterwards (signing, creation, number use). Deterministic: only ``ctx.rng`` draws."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from bizdept.approvals.demo import ensure_default_policies
+    from bizdept.customers import services as customer_services
+    from bizdept.customers.models import Customer
+
+    from .choices import ContractNumberStatus, ContractStatus
+    from .models import Contract, Payment
+
+    rng, today = ctx.rng, ctx.today
+    if not Customer.objects.filter(owner__isnull=False).exists():
+        return 0
+    ensure_default_policies()
+    products = list(Product.objects.filter(is_active=True).order_by("code"))
+    numbers = list(ContractNumber.objects.filter(status=ContractNumberStatus.ISSUED)
+                   .select_related("issued_to__user", "issued_to__unit")
+                   .order_by("year", "seq"))
+    owned: dict[int, list] = {}
+    for customer in Customer.objects.filter(owner__isnull=False).order_by("pk"):
+        owned.setdefault(customer.owner_id, []).append(customer)
+    start = today - datetime.timedelta(days=360)
+    made = []
+    for number in numbers:
+        person = number.issued_to
+        if (person.status == EmployeeStatus.LEFT or not owned.get(person.pk)
+                or rng.random() > 0.6):
+            continue
+        picks = rng.sample(products, rng.randint(1, 3))
+        lines = [{"product": p, "quantity": rng.choice([1, 1, 2, 3, 5, 10]),
+                  "unit_price": (p.list_price * Decimal(rng.uniform(0.85, 1.0)))
+                  .quantize(Decimal("1"))} for p in picks]
+        contract = services.contract_create(
+            by=person.user, number=number, customer=rng.choice(owned[person.pk]),
+            title=rng.choice(CONTRACT_TITLES), lines=lines,
+            delivery_terms=f"合同签订后{rng.choice([15, 30, 45, 60])}天内交货",
+            technical_terms=rng.choice(["现场380V/50Hz供电", "需客户提供PLC通讯协议",
+                                        "按甲方技术协议执行"]),
+            installation_terms=rng.choice(["甲方提供吊装及基础", "现场具备安装条件后3天进场",
+                                           "需停产检修窗口期安装"]))
+        day = max(timezone.localdate(number.issued_at), start) + datetime.timedelta(
+            days=rng.randint(0, 20))
+        made.append((contract, min(day, today)))
+    signed, draws = [], {}
+    for contract, day in made:
+        draw = rng.random()
+        draws[contract.pk] = draw
+        if draw < 0.08:
+            continue  # still a draft
+        lead = contract.owner.unit.head
+        if lead is not None and lead.pk != contract.owner_id and rng.random() < 0.8:
+            services.contract_feasibility_confirm(contract=contract, by=lead.user)
+        services.contract_report(contract=contract, by=contract.owner.user,
+                                 comment="请审批")
+        if draw < 0.14:
+            continue  # waiting for approval
+        _approve_all(contract)
+        contract.refresh_from_db()
+        if contract.status != ContractStatus.APPROVED:
+            continue
+        signed_on = min(day + datetime.timedelta(days=rng.randint(2, 10)), today)
+        services.contract_sign(contract=contract, by=contract.owner.user, signed_on=signed_on,
+                               scan=SimpleUploadedFile("scan.pdf", DEMO_SCAN,
+                                                       content_type="application/pdf"))
+        signed.append((contract, signed_on))
+    payments, to_reverse = [], []
+    for contract, signed_on in signed:
+        age = (today - signed_on).days
+        if age > 20:
+            services.contract_execute(contract=contract, by=contract.owner.user)
+        plan = _instalments(rng, contract.total, signed_on)
+        services.contract_plan_set(contract=contract, by=finance.user, instalments=plan)
+        paid_all = True
+        for row in plan:
+            if row["due_on"] > today:
+                paid_all = False
+                continue
+            draw = rng.random()
+            late = rng.randint(-5, 10) if draw < 0.6 else rng.randint(15, 120)
+            received_on = min(row["due_on"] + datetime.timedelta(days=late), today)
+            if draw > 0.88:  # not paid yet
+                paid_all = False
+                continue
+            amount = row["amount"]
+            if draw > 0.78:  # part of it
+                amount = (amount * Decimal("0.5")).quantize(Decimal("0.01"))
+                paid_all = False
+            payments.append(Payment(contract=contract, received_on=received_on, amount=amount,
+                                    method=rng.choice(["transfer", "transfer", "acceptance"]),
+                                    reference=f"YH{received_on:%Y%m%d}{rng.randint(100, 999)}",
+                                    entered_by=finance))
+        if paid_all and age > 200 and rng.random() < 0.6:
+            services.contract_complete(contract=contract, by=contract.owner.user)
+    Payment.objects.bulk_create(payments, batch_size=500)
+    if payments and payments[0].pk is not None:
+        Payment.history.bulk_history_create(payments, default_user=finance.user)
+        to_reverse = [p for p in payments if p.amount > 1000][:2]
+    for payment in to_reverse:  # a wrong entry corrected, then entered again
+        services.payment_reverse(payment=payment, by=finance.user, reason="银行回单金额录错")
+        Payment.objects.create(contract=payment.contract, received_on=payment.received_on,
+                               amount=payment.amount, method=payment.method,
+                               reference=payment.reference + "-R", entered_by=finance)
+    # Dates back over the year: creation and number use at the contract's day, and the term.
+    for contract, day in made:
+        moment = timezone.make_aware(datetime.datetime.combine(day, datetime.time(10)))
+        Contract.objects.filter(pk=contract.pk).update(
+            created_at=moment, starts_on=day + datetime.timedelta(days=15),
+            ends_on=day + datetime.timedelta(days=rng.choice([180, 365])))
+        ContractNumber.objects.filter(pk=contract.number_id).update(used_at=moment)
+    executing = [c for c, _d in signed
+                 if Contract.objects.filter(pk=c.pk, status=ContractStatus.EXECUTING).exists()]
+    if len(executing) > 3:
+        unpaid = set(Contract.objects.filter(pk__in=[c.pk for c in executing],
+                                             payments__isnull=True).values_list("pk", flat=True))
+        ended = next((c for c in reversed(executing) if c.pk in unpaid), executing[-1])
+        services.contract_terminate(contract=ended, by=ended.owner.user,
+                                    reason="客户项目取消，双方协商解除")
+        amended = executing[0]
+        amendment = services.contract_amend(
+            contract=amended, by=amended.owner.user, reason="客户要求延期交货",
+            ends_on=today + datetime.timedelta(days=90))
+        _approve_all(amendment)
+    customer_services.customer_grade_recompute(as_of=today)
+    return len(made)
+
+
+# === Opportunities (SAL-2) · Expenses (SAL-7) ===========================================
+# A year of opportunities through the services (the manager's approval decided through
+# the engine, priced lines from the catalogue, discounts above the threshold approved,
+# evaluations on finished ones), then moved back in time; expenses: monthly budgets per
+# salesperson (bulk) and claims: the past months in bulk (decided, mostly paid), this
+# month through the services (drafts, pending, approved). Deterministic: ``ctx.rng``.
+NEEDS = [("产线自动化改造", "现有产线人工上下料，希望引入机器人与视觉检测，提升节拍"),
+         ("能耗监测与变频节能", "风机水泵常年工频运行，电费高，想做变频改造并监测能耗"),
+         ("DCS控制系统升级", "老旧DCS备件停产，需要整体升级且停产窗口只有两周"),
+         ("仓储AGV搬运", "仓库叉车人力紧张，评估潜伏式AGV方案"),
+         ("计量仪表更新", "流量、压力仪表老化，计量误差大，需要批量更换"),
+         ("设备年度维保", "多条产线设备需要年度维保与远程运维"),
+         ("新厂区电气配套", "新厂区建设，需要变频器、PLC与现场安装调试")]
+WIN_REASONS = ["技术方案获客户认可，价格合理", "交期满足要求，老客户复购", "服务响应快，击败竞品"]
+LOSE_REASONS = ["客户预算削减，项目暂停", "竞争对手报价低15%", "客户选择了原厂直供",
+                "交期无法满足"]
+LESSONS = ["早期就拉技术人员参与，方案更贴合现场", "报价前先摸清客户预算和决策链",
+           "安装条件要在方案阶段书面确认", "竞品价格信息要及时反馈给公司",
+           "定期回访关键联系人，避免信息滞后"]
+OPEN_FLOW = ["need", "approval", "solution", "implementing", "follow_up", "evaluated"]
+
+
+def _decide_all(document, decision="approve", comment=""):
+    from django.contrib.contenttypes.models import ContentType
+
+    from bizdept.approvals import services as approval_services
+    from bizdept.approvals.models import ApprovalTask
+
+    content_type = ContentType.objects.get_for_model(document)
+    while True:
+        task = (ApprovalTask.objects.select_related("approver__user")
+                .filter(request__content_type=content_type, request__object_id=document.pk,
+                        request__status="pending", status="waiting").first())
+        if task is None or task.approver is None or task.approver.user is None:
+            return
+        approval_services.approval_decide(task=task, by=task.approver.user,
+                                          decision=decision, comment=comment)
+        if decision != "approve":
+            return
+
+
+def _opportunity_story(ctx, person, customer, products, days_ago):
+    """One opportunity taken as far as its story goes; returns it."""
+    rng = ctx.rng
+    title, need = rng.choice(NEEDS)
+    created = ctx.today - datetime.timedelta(days=days_ago)
+    opportunity = services.opportunity_create(
+        by=person.user, customer=customer, title=f"{customer.name[:12]}·{title}", need=need,
+        expected_amount=Decimal(rng.randint(2, 120) * 5000),
+        expected_close_on=created + datetime.timedelta(days=rng.randint(30, 150)))
+    finished = days_ago > 90 and rng.random() < 0.7
+    if finished:
+        target, outcome = rng.choice(OPEN_FLOW[:5]), rng.choice(["won", "won", "lost"])
+    else:
+        target = rng.choices(OPEN_FLOW, weights=[4, 2, 4, 3, 2, 1])[0]
+        target = target if days_ago > 20 or target in ("need", "approval") else "need"
+        outcome = None
+    by = person.user
+    reached = OPEN_FLOW.index(target)
+    if reached >= 1:
+        services.opportunity_submit(opportunity=opportunity, by=by, comment="请审批")
+        if reached >= 2 or finished:
+            if rng.random() < 0.08:
+                _decide_all(opportunity, "reject", "需求不明确，客户无采购计划")
+                return services.opportunity_evaluate(
+                    opportunity=opportunity, by=by, score=rng.randint(1, 3),
+                    lessons="立项前先确认客户的采购计划和预算")
+            _decide_all(opportunity, "approve", rng.choice(["同意", "可以推进", ""]))
+    opportunity.refresh_from_db()
+    if opportunity.stage == "solution":
+        for product in rng.sample(products, rng.randint(1, 3)):
+            discount = rng.choice([0, 0, 3, 5, 8, 10, 12, 20])
+            services.solution_line_add(opportunity=opportunity, by=by, product=product,
+                                       quantity=rng.randint(1, 6), discount_percent=discount)
+        if reached >= 3 or finished:
+            if services.needs_discount_approval(opportunity):
+                services.opportunity_request_discount(opportunity=opportunity, by=by)
+                _decide_all(opportunity, "approve", "特价支持")
+            steps = min(reached, 4) - 2 if not finished else rng.randint(0, 2)
+            for _ in range(max(steps, 0)):
+                services.opportunity_advance(opportunity=opportunity, by=by)
+            if target == "evaluated" and not finished:
+                services.opportunity_evaluate(opportunity=opportunity, by=by,
+                                              score=rng.randint(3, 5),
+                                              lessons=rng.choice(LESSONS))
+    opportunity.refresh_from_db()
+    if finished and opportunity.stage not in ("won", "lost", "approval"):
+        if outcome == "won":
+            services.opportunity_win(opportunity=opportunity, by=by,
+                                     reason=rng.choice(WIN_REASONS))
+        else:
+            services.opportunity_lose(opportunity=opportunity, by=by,
+                                      reason=rng.choice(LOSE_REASONS))
+        services.opportunity_evaluate(opportunity=opportunity, by=by, score=rng.randint(1, 5),
+                                      lessons=rng.choice(LESSONS))
+    return opportunity
+
+
+def _backdate_opportunities(ctx, stories) -> None:
+    """Created ``days_ago`` and each stage change a few days after the one before."""
+    from .models import Opportunity, OpportunityStageChange
+
+    rng = ctx.rng
+    now = timezone.now()
+    opportunities, changes = [], []
+    rows = OpportunityStageChange.objects.filter(
+        opportunity_id__in=[o.pk for o, _ in stories]).order_by("opportunity_id", "pk")
+    by_opportunity: dict[int, list] = {}
+    for change in rows:
+        by_opportunity.setdefault(change.opportunity_id, []).append(change)
+    for opportunity, days_ago in stories:
+        at = now - datetime.timedelta(days=days_ago, hours=rng.randint(0, 8))
+        opportunity.created_at = at
+        for change in by_opportunity.get(opportunity.pk, []):
+            change.at = at
+            changes.append(change)
+            gap = max(days_ago, 1) / 6
+            at = min(at + datetime.timedelta(days=rng.uniform(0.5, gap)), now)
+        if opportunity.closed_at is not None:
+            opportunity.closed_at = at
+        opportunities.append(opportunity)
+    Opportunity.objects.bulk_update(opportunities, ["created_at", "closed_at"], batch_size=500)
+    OpportunityStageChange.objects.bulk_update(changes, ["at"], batch_size=500)
+
+
+def build_opportunities(ctx, per_person: int = 6) -> int:
+    from bizdept.customers.models import Customer
+
+    rng = ctx.rng
+    products = list(Product.objects.filter(is_active=True).order_by("code"))
+    salespeople = list(Employee.objects.filter(roles__code=RoleCode.SALES)
+                       .exclude(status=EmployeeStatus.LEFT).select_related("unit", "user")
+                       .order_by("number"))
+    stories = []
+    for person in salespeople:
+        customers = list(Customer.objects.filter(owner=person).order_by("pk")[:40])
+        if not customers or not products or person.user is None:
+            continue
+        for _ in range(per_person):
+            days_ago = rng.randint(0, 360)
+            stories.append((_opportunity_story(ctx, person, rng.choice(customers), products,
+                                               days_ago), days_ago))
+    _backdate_opportunities(ctx, stories)
+    return len(stories)
+
+
+def build_expenses(ctx) -> int:
+    """Monthly budgets for the past year per salesperson; claims against them."""
+    from .choices import ExpenseCategory, ExpenseStatus
+    from .models import ExpenseBudget, ExpenseClaim
+    from .periods import month_of
+
+    rng = ctx.rng
+    finance = ctx.by_username.get("finance") or _director(ctx)
+    salespeople = list(Employee.objects.filter(roles__code=RoleCode.SALES)
+                       .exclude(status=EmployeeStatus.LEFT).select_related("unit", "user")
+                       .order_by("number"))
+    months = []
+    first = ctx.today.replace(day=1)
+    for back in range(11, -1, -1):
+        year, month = first.year, first.month - back
+        while month < 1:
+            year, month = year - 1, month + 12
+        months.append(datetime.date(year, month, 1))
+    budgets, claims = [], []
+    categories = [c for c, _label in ExpenseCategory.choices]
+    texts = {"travel": "出差拜访客户（高铁+住宿）", "entertainment": "客户接待用餐",
+             "transport": "市内打车拜访客户", "samples": "寄送样品", "other": "资料打印装订"}
+    now = timezone.now()
+    for person in salespeople:
+        base = Decimal(rng.choice([2000, 2500, 3000, 3500, 4000]))
+        heavy = rng.random() < 0.25  # some spend over their plan
+        for start in months[:-1]:
+            budgets.append(ExpenseBudget(employee=person, period=month_of(start), amount=base,
+                                         set_by=finance, updated_at=now))
+            spent = Decimal(0)
+            for _ in range(rng.randint(2, 5)):
+                category = rng.choice(categories)
+                amount = Decimal(rng.randint(40, 1400 if not heavy else 2200)) \
+                    + Decimal(rng.randint(0, 99)) / 100
+                day = start + datetime.timedelta(days=rng.randint(0, 27))
+                status = rng.choices([ExpenseStatus.PAID, ExpenseStatus.APPROVED,
+                                      ExpenseStatus.REJECTED], weights=[80, 12, 8])[0]
+                over = max(spent + amount - base, Decimal(0))
+                if status != ExpenseStatus.REJECTED:
+                    spent += amount
+                stamp = timezone.make_aware(datetime.datetime.combine(
+                    day, datetime.time(18, 0)))
+                claims.append(ExpenseClaim(
+                    employee=person, category=category, amount=amount, spent_on=day,
+                    description=texts[category], status=status,
+                    over_budget_by=min(over, amount), budget_period=month_of(start),
+                    submitted_at=stamp, decided_at=stamp + datetime.timedelta(days=2),
+                    paid_at=stamp + datetime.timedelta(days=9)
+                    if status == ExpenseStatus.PAID else None,
+                    paid_by=finance if status == ExpenseStatus.PAID else None,
+                    created_at=stamp))
+        # this month: the budget, and claims through the services and the engine
+        budgets.append(ExpenseBudget(employee=person, period=month_of(months[-1]),
+                                     amount=base, set_by=finance, updated_at=now))
+    ExpenseBudget.objects.bulk_create(budgets, batch_size=1000)
+    ExpenseClaim.objects.bulk_create(claims, batch_size=1000)
+    count = len(claims)
+    for person in salespeople[: max(1, len(salespeople) * 2 // 3)]:
+        if person.user is None:
+            continue
+        for n in range(rng.randint(1, 3)):
+            day = max(months[-1], ctx.today - datetime.timedelta(days=rng.randint(0, 20)))
+            category = rng.choice(categories)
+            claim = services.expense_claim_create(
+                by=person.user, category=category, spent_on=min(day, ctx.today),
+                amount=Decimal(rng.randint(60, 2600)), description=texts[category])
+            count += 1
+            if n == 0 and rng.random() < 0.3:
+                continue  # a draft
+            services.expense_claim_submit(claim=claim, by=person.user)
+            if rng.random() < 0.5:
+                _decide_all(claim, "approve", "")
+    return count
+
+
+def build_opportunities_and_expenses(ctx) -> None:
+    from bizdept.approvals.demo import ensure_default_policies
+
+    ensure_default_policies()  # the approvals demo has made them; alone, they are made here
+    build_opportunities(ctx)
+    build_expenses(ctx)
+# === end of SAL-2 / SAL-7 demo ==========================================================

@@ -148,10 +148,10 @@ class ContractNumber(models.Model):
     issued_by = models.ForeignKey(Employee, on_delete=models.PROTECT, related_name="+",
                                   verbose_name=_("issued by"))
     issued_at = models.DateTimeField(_("issued at"), default=timezone.now)
-    # The contract that used the number (SAL-5; ``Contract.number`` is the same link seen
-    # from the contract).
-    contract = models.ForeignKey("Contract", on_delete=models.SET_NULL, null=True, blank=True,
-                                 related_name="+", verbose_name=_("contract"))
+    # The contract that used the number, as a plain id kept by ``contract_number_use``:
+    # the real foreign key is ``Contract.number`` (SAL-5), one-to-one, seen from here as
+    # ``used_by``.
+    contract_id = models.PositiveBigIntegerField(_("contract"), null=True, blank=True)
     used_at = models.DateTimeField(_("used at"), null=True, blank=True)
     closed_by = models.ForeignKey(Employee, on_delete=models.PROTECT, null=True, blank=True,
                                   related_name="+", verbose_name=_("voided or returned by"))
@@ -168,7 +168,7 @@ class ContractNumber(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["year", "seq"], name="contractnumber_unique_seq"),
             # A contract uses one number.
-            models.UniqueConstraint(fields=["contract"], condition=Q(contract__isnull=False),
+            models.UniqueConstraint(fields=["contract_id"], condition=Q(contract_id__isnull=False),
                                     name="contractnumber_one_per_contract"),
             models.CheckConstraint(condition=Q(seq__gte=1), name="contractnumber_seq_positive"),
         ]
@@ -179,6 +179,186 @@ class ContractNumber(models.Model):
 
 
 # === Opportunities (SAL-2) ==============================================================
+from bizdept.customers.models import Customer  # noqa: E402 - this section's own import
+
+from .choices import ExpenseCategory, ExpenseStatus, OpportunityStage  # noqa: E402
+
+PERCENT_MAX = 100
+
+
+class OpportunitySettings(models.Model):
+    """The department's opportunity rules (a single row): above which discount a solution
+    needs the discount approval (document type ``sales.discount``)."""
+
+    discount_approval_threshold = models.DecimalField(
+        _("discount needing approval above (%)"), max_digits=5, decimal_places=2, default=15,
+        validators=[MinValueValidator(0), MaxValueValidator(PERCENT_MAX)],
+        help_text=_("A solution line discounted by more than this needs the discount "
+                    "approval before the opportunity moves on from the solution."))
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("opportunity settings")
+        verbose_name_plural = _("opportunity settings")
+
+    def __str__(self):
+        return str(self._meta.verbose_name)
+
+    @classmethod
+    def current(cls) -> "OpportunitySettings":
+        return cls.objects.get_or_create(pk=1)[0]
+
+
+class OpportunityQuerySet(ScopedQuerySet):
+    scope_owner_fields = ("owner",)
+    scope_domain = Domain.SALES
+
+
+class Opportunity(models.Model):
+    """A customer's need (客户需求/商机), followed from collection to the evaluated result;
+    won or lost at any point with the reason."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT,
+                                 related_name="opportunities", verbose_name=_("customer"))
+    owner = models.ForeignKey(Employee, on_delete=models.PROTECT, related_name="opportunities",
+                              verbose_name=_("opportunity owner"))
+    title = models.CharField(_("opportunity subject"), max_length=200)
+    need = models.TextField(_("customer need"), blank=True)
+    expected_amount = money_field(_("expected amount"), default=0)
+    expected_close_on = models.DateField(_("expected close date"), null=True, blank=True)
+    stage = models.CharField(_("opportunity stage"), max_length=20,
+                             choices=OpportunityStage.choices, default=OpportunityStage.NEED)
+    close_reason = models.CharField(_("won or lost reason"), max_length=200, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    evaluation_score = models.PositiveSmallIntegerField(
+        _("evaluation score"), null=True, blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(5)])
+    lessons = models.TextField(_("lessons learned"), blank=True)
+    evaluated_at = models.DateTimeField(_("evaluated at"), null=True, blank=True)
+    # When the solution's lines last changed: a discount approval older than this no
+    # longer covers them.
+    lines_changed_at = models.DateTimeField(_("solution changed at"), null=True, blank=True)
+    created_by = models.ForeignKey(Employee, on_delete=models.PROTECT, related_name="+",
+                                   verbose_name=_("created by"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = OpportunityQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("opportunity")
+        verbose_name_plural = _("opportunities")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(evaluation_score__isnull=True)
+                | Q(evaluation_score__gte=1, evaluation_score__lte=5),
+                name="opportunity_score_1_to_5"),
+            models.CheckConstraint(condition=Q(expected_amount__gte=0),
+                                   name="opportunity_amount_not_negative"),
+        ]
+        indexes = [
+            models.Index(fields=["owner", "stage"], name="opportunity_owner_stage"),
+            models.Index(fields=["stage", "created_at"], name="opportunity_stage_created"),
+            models.Index(fields=["created_at"], name="opportunity_created"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_closed(self) -> bool:
+        return self.stage in (OpportunityStage.WON, OpportunityStage.LOST)
+
+
+class OpportunityStageChange(models.Model):
+    """Every move of an opportunity (the first row has no old stage: it was created)."""
+
+    opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE,
+                                    related_name="stage_changes",
+                                    verbose_name=_("opportunity"))
+    old_stage = models.CharField(_("from stage"), max_length=20, blank=True,
+                                 choices=OpportunityStage.choices)
+    new_stage = models.CharField(_("to stage"), max_length=20, choices=OpportunityStage.choices)
+    by = models.ForeignKey(Employee, on_delete=models.PROTECT, null=True, blank=True,
+                           related_name="+", verbose_name=_("changed by"))
+    at = models.DateTimeField(_("changed at"), default=timezone.now)
+    comment = models.CharField(_("comment"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("opportunity stage change")
+        verbose_name_plural = _("opportunity stage changes")
+        indexes = [models.Index(fields=["new_stage", "opportunity"],
+                                name="oppstagechange_reached")]
+
+    def __str__(self):
+        return f"{self.old_stage or '—'} → {self.new_stage}"
+
+
+class SolutionLine(models.Model):
+    """One priced line of an opportunity's solution; the product's standard cost is copied
+    when the line is added, so later catalogue changes do not move the margin."""
+
+    opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="lines",
+                                    verbose_name=_("opportunity"))
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+",
+                                verbose_name=_("product"))
+    quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=2,
+                                   validators=[MinValueValidator(0)])
+    unit_price = money_field(_("unit price"))
+    discount_percent = models.DecimalField(
+        _("discount %"), max_digits=5, decimal_places=2, default=0,
+        validators=[MinValueValidator(0), MaxValueValidator(PERCENT_MAX)])
+    standard_cost = money_field(_("standard cost"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("solution line")
+        verbose_name_plural = _("solution lines")
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="solutionline_qty_positive"),
+            models.CheckConstraint(condition=Q(discount_percent__gte=0,
+                                               discount_percent__lte=PERCENT_MAX),
+                                   name="solutionline_discount_0_100"),
+        ]
+
+    def __str__(self):
+        return f"{self.product_id} × {self.quantity}"
+
+    # Figures of the line (pricing.py rounds each once, half up, to the cent).
+    @property
+    def amount(self):
+        from .pricing import discounted_amount
+
+        return discounted_amount(self.unit_price, self.quantity, self.discount_percent)
+
+    @property
+    def cost(self):
+        from .pricing import line_amount
+
+        return line_amount(self.standard_cost, self.quantity)
+
+    @property
+    def margin(self):
+        return self.amount - self.cost
+
+    @property
+    def margin_rate(self):
+        from .pricing import rate_of
+
+        return rate_of(self.margin, self.amount)
+
+    @property
+    def discount_amount(self):
+        from .pricing import line_amount
+
+        return line_amount(self.unit_price, self.quantity) - self.amount
 # === Contracts (SAL-5) ==================================================================
 SCAN_MAX_BYTES = 20 * 1024 * 1024
 SCAN_EXTENSIONS = ("pdf", "jpg", "jpeg", "png")
@@ -238,9 +418,10 @@ class Contract(models.Model):
                                  related_name="contracts", verbose_name=_("customer"))
     owner = models.ForeignKey(Employee, on_delete=models.PROTECT, related_name="contracts",
                               verbose_name=_("owner"))
-    # The opportunity it came from (SAL-2). A plain id until the opportunities part of
-    # this app lands; then a nullable foreign key to Opportunity.
-    opportunity_id = models.PositiveBigIntegerField(_("opportunity"), null=True, blank=True)
+    # The opportunity it came from (SAL-2), when there was one.
+    opportunity = models.ForeignKey("Opportunity", on_delete=models.SET_NULL, null=True,
+                                    blank=True, related_name="contracts",
+                                    verbose_name=_("opportunity"))
     title = models.CharField(_("contract title"), max_length=200)
     status = models.CharField(_("status"), max_length=20, choices=ContractStatus.choices,
                               default=ContractStatus.DRAFT, db_index=True)
@@ -438,3 +619,88 @@ class Payment(models.Model):
 
 
 # === Expenses (SAL-7) ===================================================================
+PERIOD_MAX = 7  # "2026-07" or "2026-Q3"
+
+
+class ExpenseBudgetQuerySet(ScopedQuerySet):
+    scope_owner_fields = ("employee",)
+    scope_domain = Domain.MONEY
+
+
+class ExpenseBudget(models.Model):
+    """What one person may spend in a month (``2026-07``) or a quarter (``2026-Q3``)."""
+
+    employee = models.ForeignKey(Employee, on_delete=models.PROTECT,
+                                 related_name="expense_budgets", verbose_name=_("employee"))
+    period = models.CharField(_("budget period"), max_length=PERIOD_MAX)
+    amount = money_field(_("budget amount"))
+    set_by = models.ForeignKey(Employee, on_delete=models.PROTECT, related_name="+",
+                               verbose_name=_("set by"))
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    objects = ExpenseBudgetQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-period", "employee"]
+        verbose_name = _("expense budget")
+        verbose_name_plural = _("expense budgets")
+        constraints = [
+            models.UniqueConstraint(fields=["employee", "period"],
+                                    name="expensebudget_one_per_period"),
+        ]
+        indexes = [models.Index(fields=["period"], name="expensebudget_period")]
+
+    def __str__(self):
+        return f"{self.period} {self.amount}"
+
+
+class ExpenseClaimQuerySet(ScopedQuerySet):
+    scope_owner_fields = ("employee",)
+    scope_domain = Domain.MONEY
+
+
+class ExpenseClaim(models.Model):
+    """An expense a person claims back; approved through the engine (``sales.expense``),
+    then paid by finance. Over budget is allowed but recorded at submission."""
+
+    employee = models.ForeignKey(Employee, on_delete=models.PROTECT,
+                                 related_name="expense_claims", verbose_name=_("claimant"))
+    category = models.CharField(_("expense category"), max_length=20,
+                                choices=ExpenseCategory.choices)
+    amount = money_field(_("claimed amount"))
+    spent_on = models.DateField(_("spent on"))
+    description = models.TextField(_("expense description"), blank=True)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="expense_claims", verbose_name=_("customer"))
+    status = models.CharField(_("claim status"), max_length=20, choices=ExpenseStatus.choices,
+                              default=ExpenseStatus.DRAFT)
+    # At submission: how far the claim took its period over the budget (0: within it).
+    over_budget_by = models.DecimalField(_("over budget by"), max_digits=14, decimal_places=2,
+                                         null=True, blank=True)
+    budget_period = models.CharField(_("budget period"), max_length=PERIOD_MAX, blank=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    paid_by = models.ForeignKey(Employee, on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="+", verbose_name=_("paid by"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ExpenseClaimQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["-spent_on", "-pk"]
+        verbose_name = _("expense claim")
+        verbose_name_plural = _("expense claims")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="expenseclaim_amount_positive"),
+        ]
+        indexes = [
+            models.Index(fields=["employee", "spent_on"], name="expenseclaim_employee_day"),
+            models.Index(fields=["status", "spent_on"], name="expenseclaim_status_day"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_category_display()} {self.amount}"

@@ -33,3 +33,19 @@ def margin_rate(price, cost) -> Decimal | None:
         return None
     rate = (price - to_decimal(cost)) * HUNDRED / price
     return rate.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+# === Solution lines (SAL-2): discounted amount and rates ===============================
+def discounted_amount(price, qty=1, discount_percent=0) -> Decimal:
+    """Price × quantity less the discount (percent of it), to the cent, rounded once."""
+    factor = (HUNDRED - to_decimal(discount_percent)) / HUNDRED
+    return to_cents(to_decimal(price) * to_decimal(qty) * factor)
+
+
+def rate_of(part, whole) -> Decimal | None:
+    """``part`` as a percentage of ``whole``, 2 places (ROUND_HALF_UP); None for a whole of
+    zero."""
+    whole = to_decimal(whole)
+    if whole == 0:
+        return None
+    return (to_decimal(part) * HUNDRED / whole).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)

@@ -79,3 +79,626 @@ def number_holders(*, user):
 def number_years(*, user) -> list[int]:
     return list(contract_number_list(user=user).order_by("-year")
                 .values_list("year", flat=True).distinct())
+
+
+# === Opportunities (SAL-2) ==============================================================
+import datetime  # noqa: E402 - this section's own imports
+from dataclasses import dataclass, field  # noqa: E402
+from decimal import Decimal  # noqa: E402
+
+from django.db.models import Prefetch, Q, Sum  # noqa: E402
+
+from bizdept.core.money import to_cents  # noqa: E402
+from bizdept.org.models import Unit  # noqa: E402
+
+from .choices import OPPORTUNITY_FLOW, OpportunityStage  # noqa: E402
+from .models import Opportunity, OpportunityStageChange, SolutionLine  # noqa: E402
+from .pricing import rate_of  # noqa: E402
+
+
+def opportunity_list(*, user):
+    return Opportunity.objects.visible_to(user).select_related("customer", "owner__unit")
+
+
+def opportunity_get(*, user, pk) -> Opportunity:
+    return (Opportunity.objects.select_related("customer", "owner__unit", "created_by")
+            .prefetch_related(Prefetch("lines", SolutionLine.objects.select_related("product")))
+            .get_visible_or_404(user, pk=pk))
+
+
+def _first_or_404(rows):
+    found = rows.first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def opportunity_find(*, user, pk) -> Opportunity:
+    """The opportunity an action works on (the answer is read again afterwards)."""
+    return _first_or_404(Opportunity.objects.visible_to(user)
+                         .select_related("owner__unit", "customer").filter(pk=pk))
+
+
+def line_find(*, user, pk) -> SolutionLine:
+    return _first_or_404(SolutionLine.objects.select_related("opportunity__owner__unit")
+                         .filter(pk=pk, opportunity__in=Opportunity.objects.visible_to(user)
+                                 .values("pk")))
+
+
+def line_get(*, user, pk) -> SolutionLine:
+    """A solution line of an opportunity the user may see (else 404)."""
+    try:
+        return (SolutionLine.objects.select_related("product", "opportunity__owner__unit")
+                .get(pk=pk, opportunity__in=Opportunity.objects.visible_to(user).values("pk")))
+    except (SolutionLine.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404 from exc
+
+
+def stage_changes(opportunity: Opportunity):
+    return opportunity.stage_changes.select_related("by").order_by("at", "pk")
+
+
+@dataclass
+class SolutionTotals:
+    amount: Decimal
+    cost: Decimal
+    margin: Decimal
+    margin_rate: Decimal | None
+    list_amount: Decimal
+
+
+def solution_totals(lines) -> SolutionTotals:
+    """Totals of lines already in memory: the sums of the rounded lines."""
+    from .pricing import line_amount
+
+    lines = list(lines)
+    amount = sum((line.amount for line in lines), Decimal("0.00"))
+    cost = sum((line.cost for line in lines), Decimal("0.00"))
+    gross = sum((line_amount(line.unit_price, line.quantity) for line in lines),
+                Decimal("0.00"))
+    return SolutionTotals(amount=amount, cost=cost, margin=amount - cost,
+                          margin_rate=rate_of(amount - cost, amount), list_amount=gross)
+
+
+def discount_threshold() -> Decimal:
+    """The discount above which a solution needs the discount approval (%)."""
+    from .models import OpportunitySettings
+
+    found = (OpportunitySettings.objects.filter(pk=1)
+             .values_list("discount_approval_threshold", flat=True).first())
+    return Decimal("15.00") if found is None else found
+
+
+def funnel_units(*, user):
+    """Units whose funnel the user may read: those holding someone in their sales scope
+    (a salesperson: their own unit; a head: their subtree; the director: all)."""
+    scope = scope_for(user, Domain.SALES)
+    if scope.nothing:
+        return Unit.objects.none()
+    if scope.everything:
+        return Unit.objects.order_by("path")
+    paths = list(scope.unit_paths)
+    me = employee_of(user)
+    query = Q(pk=me.unit_id) if me is not None else Q(pk__in=[])
+    for path in paths:
+        query |= Q(path__startswith=path)
+    return Unit.objects.filter(query).order_by("path")
+
+
+@dataclass
+class FunnelRow:
+    stage: str
+    label: str
+    count: int = 0          # opportunities now at this stage
+    amount: Decimal = Decimal("0.00")  # their expected amount
+    reached: int = 0        # opportunities that ever reached it
+    conversion: Decimal | None = None  # % of the previous stage's reached
+
+
+@dataclass
+class Funnel:
+    unit: Unit | None
+    since: datetime.date | None
+    until: datetime.date | None
+    rows: list[FunnelRow] = field(default_factory=list)
+    total: int = 0
+    won: int = 0
+    won_amount: Decimal = Decimal("0.00")
+    lost: int = 0
+    win_rate: Decimal | None = None
+
+
+def opportunity_funnel(*, user, unit: Unit | None = None, since=None, until=None) -> Funnel:
+    """The funnel of the opportunities created in [since, until] and owned in ``unit``'s
+    subtree (within the user's scope): per stage of the flow how many are there now and
+    their expected amount, how many ever reached it and the conversion from the stage
+    before; won and lost counts and the won amount. Two aggregate queries."""
+    rows = Opportunity.objects.visible_to(user)
+    if unit is not None:
+        rows = rows.filter(owner__unit__path__startswith=unit.path)
+    if since is not None:
+        rows = rows.filter(created_at__date__gte=since)
+    if until is not None:
+        rows = rows.filter(created_at__date__lte=until)
+    now = {r["stage"]: r for r in rows.order_by().values("stage").annotate(
+        n=Count("pk"), amount=Sum("expected_amount"))}
+    reached = dict(OpportunityStageChange.objects.filter(opportunity__in=rows.values("pk"))
+                   .order_by().values("new_stage")
+                   .annotate(n=Count("opportunity", distinct=True))
+                   .values_list("new_stage", "n"))
+    funnel = Funnel(unit=unit, since=since, until=until)
+    previous = None
+    for stage in OPPORTUNITY_FLOW:
+        here = now.get(stage, {})
+        row = FunnelRow(stage=stage, label=str(OpportunityStage(stage).label),
+                        count=here.get("n", 0), amount=to_cents(here.get("amount")),
+                        reached=reached.get(stage, 0))
+        if previous is not None:
+            row.conversion = rate_of(row.reached, previous.reached) if previous.reached else None
+        funnel.rows.append(row)
+        previous = row
+    won, lost = now.get(OpportunityStage.WON, {}), now.get(OpportunityStage.LOST, {})
+    funnel.won, funnel.lost = won.get("n", 0), lost.get("n", 0)
+    funnel.won_amount = to_cents(won.get("amount"))
+    funnel.total = sum(r.get("n", 0) for r in now.values())
+    closed = funnel.won + funnel.lost
+    funnel.win_rate = rate_of(funnel.won, closed) if closed else None
+    return funnel
+
+
+def opportunity_owners(*, user):
+    """People whose opportunities the user may see (for the owner filter and the form)."""
+    scope = scope_for(user, Domain.SALES)
+    if scope.nothing:
+        return Employee.objects.none()
+    return Employee.objects.filter(scope.q("")).select_related("unit").order_by("number")
+# === end of Opportunities (SAL-2) =======================================================
+
+
+# === Contracts (SAL-5) ==================================================================
+from django.db.models import DecimalField, Exists, OuterRef, Subquery, Value  # noqa: E402
+from django.db.models.functions import Coalesce  # noqa: E402
+from django.utils import timezone  # noqa: E402
+from django.utils.translation import gettext as _  # noqa: E402
+
+from bizdept.core.errors import DomainError  # noqa: E402
+from bizdept.customers.models import Customer  # noqa: E402
+
+from .choices import AGING_BUCKETS, AmendmentStatus, ContractNumberStatus, ContractStatus  # noqa: E402, E501
+from .models import Contract, ContractAmendment, Payment, PaymentPlan  # noqa: E402
+
+
+def contract_list(*, user):
+    """Contracts in the money scope (the owner's; a head's subtree; finance and the
+    director the department)."""
+    return Contract.objects.visible_to(user).select_related("number", "customer",
+                                                            "owner__unit")
+
+
+def contract_get(*, user, pk) -> Contract:
+    return (Contract.objects.select_related("number", "customer", "owner__unit",
+                                            "feasibility_confirmed_by", "opportunity")
+            .prefetch_related("lines__product").get_visible_or_404(user, pk=pk))
+
+
+def contract_lines(contract: Contract) -> list:
+    from .models import ContractLine
+
+    return list(ContractLine.objects.filter(contract=contract).select_related("product")
+                .order_by("sort_order", "pk"))
+
+
+def contract_amendments(contract: Contract) -> list[ContractAmendment]:
+    return list(contract.amendments.select_related("requested_by").order_by("-seq"))
+
+
+def pending_amendment(contract: Contract) -> ContractAmendment | None:
+    return contract.amendments.filter(status=AmendmentStatus.PENDING).first()
+
+
+def free_numbers(*, user):
+    """My issued numbers no contract has used yet, for a new contract."""
+    me = employee_of(user)
+    if me is None:
+        return ContractNumber.objects.none()
+    return ContractNumber.objects.filter(issued_to=me, status=ContractNumberStatus.ISSUED
+                                         ).order_by("year", "seq")
+
+
+def contract_customers(*, user):
+    """Customers a contract may be made with: those in my (sales) scope."""
+    return Customer.objects.visible_to(user).order_by("name")
+
+
+# === Receivables (SAL-6) ================================================================
+# Money is receivable on signed contracts (being executed or completed); a terminated
+# contract's unpaid instalments are no longer claimed.
+RECEIVABLE = (ContractStatus.SIGNED, ContractStatus.EXECUTING, ContractStatus.COMPLETED)
+_MONEY = DecimalField(max_digits=16, decimal_places=2)
+ZERO = Decimal("0.00")
+
+
+def payments_by_customer(customer_ids, since: datetime.date, until: datetime.date
+                         ) -> dict[int, Decimal]:
+    """The inflow source of customer grading (CUS-3): money received per customer between
+    ``since`` and ``until`` (reversals included, so a reversed payment counts nothing).
+    One aggregate query."""
+    rows = (Payment.objects.filter(contract__customer_id__in=list(customer_ids),
+                                   received_on__gte=since, received_on__lte=until)
+            .order_by().values("contract__customer_id").annotate(total=Sum("amount")))
+    return {r["contract__customer_id"]: to_cents(r["total"]) for r in rows}
+
+
+def _with_reversed(queryset):
+    return queryset.annotate(is_reversed=Exists(Payment.objects.filter(reverses=OuterRef("pk"))))
+
+
+def contract_payments(contract: Contract) -> list[Payment]:
+    """The contract's payments and reversals, in the order they were received."""
+    return list(_with_reversed(contract.payments.select_related("entered_by"))
+                .order_by("received_on", "pk"))
+
+
+def payment_get(*, user, pk) -> Payment:
+    return (_with_reversed(Payment.objects.select_related("entered_by", "contract"))
+            .get_visible_or_404(user, pk=pk))
+
+
+def contract_figures(contract: Contract) -> dict[str, Decimal]:
+    """Received so far, balance and the plan's total of one contract (two queries)."""
+    received = to_cents(contract.payments.aggregate(total=Sum("amount"))["total"])
+    plan_total = to_cents(contract.instalments.aggregate(total=Sum("amount"))["total"])
+    return {"received": received, "balance": contract.total - received,
+            "plan_total": plan_total}
+
+
+def allocate_fifo(instalments: list[tuple], paid: Decimal) -> list[Decimal]:
+    """What remains unpaid of each instalment when ``paid`` is applied to them in order
+    (oldest due first, FIFO): ``instalments`` are ``(due_on, amount)`` in due-date order."""
+    left = paid
+    unpaid = []
+    for _due_on, amount in instalments:
+        used = min(max(left, ZERO), amount)
+        left -= used
+        unpaid.append(amount - used)
+    return unpaid
+
+
+@dataclass
+class PlanLine:
+    seq: int
+    due_on: datetime.date
+    amount: Decimal
+    note: str
+    paid: Decimal
+    unpaid: Decimal
+    days_overdue: int
+
+
+def contract_plan(contract: Contract, *, as_of: datetime.date | None = None) -> list[PlanLine]:
+    """The contract's instalments with what is paid of each (FIFO) and days overdue."""
+    as_of = as_of or timezone.localdate()
+    rows = list(contract.instalments.order_by("due_on", "seq"))
+    paid = to_cents(contract.payments.filter(received_on__lte=as_of)
+                    .aggregate(total=Sum("amount"))["total"])
+    unpaid = allocate_fifo([(r.due_on, r.amount) for r in rows], paid)
+    return [PlanLine(seq=r.seq, due_on=r.due_on, amount=r.amount, note=r.note,
+                     paid=r.amount - u, unpaid=u,
+                     days_overdue=max((as_of - r.due_on).days, 0) if u > 0 else 0)
+            for r, u in zip(rows, unpaid, strict=True)]
+
+
+def unit_for_filter(unit) -> Unit | None:
+    """The unit a receivables figure is limited to (with everything under it)."""
+    if unit in (None, ""):
+        return None
+    if isinstance(unit, Unit):
+        return unit
+    found = Unit.objects.filter(pk=unit).first()
+    if found is None:
+        raise DomainError(_("There is no unit with this id."), field="unit", code="unknown")
+    return found
+
+
+def _in_unit(queryset, unit: Unit | None, owner_path: str):
+    if unit is None:
+        return queryset
+    return queryset.filter(**{f"{owner_path}__unit__path__startswith": unit.path})
+
+
+def _received_subquery(as_of: datetime.date):
+    paid = (Payment.objects.filter(contract=OuterRef("pk"), received_on__lte=as_of)
+            .order_by().values("contract").annotate(total=Sum("amount")).values("total"))
+    return Coalesce(Subquery(paid, output_field=_MONEY), Value(ZERO), output_field=_MONEY)
+
+
+def receivable_contracts(*, user, unit=None, as_of: datetime.date | None = None) -> list[dict]:
+    """One row per receivable contract in the money scope: its amount, what was received
+    by ``as_of`` and the balance. One query."""
+    as_of = as_of or timezone.localdate()
+    rows = (_in_unit(contract_list(user=user), unit_for_filter(unit), "owner")
+            .filter(status__in=RECEIVABLE)
+            .annotate(received=_received_subquery(as_of))
+            .order_by("pk")
+            .values("pk", "number__number", "title", "customer_id", "customer__name",
+                    "owner_id", "owner__name", "owner__unit_id", "owner__unit__name",
+                    "total", "received"))
+    out = []
+    for row in rows:
+        row["total"], row["received"] = to_cents(row["total"]), to_cents(row["received"])
+        row["balance"] = row["total"] - row["received"]
+        out.append(row)
+    return out
+
+
+_BALANCE_KEYS = {
+    "contract": ("pk", "number__number"), "customer": ("customer_id", "customer__name"),
+    "person": ("owner_id", "owner__name"), "unit": ("owner__unit_id", "owner__unit__name"),
+}
+
+
+def receivable_balances(*, user, by: str = "person", unit=None,
+                        as_of: datetime.date | None = None) -> list[dict]:
+    """Receivable balance (contract amounts − money received) per contract, customer,
+    person or unit (the owner's unit), largest first. One query, grouped in one pass."""
+    key, name = _BALANCE_KEYS[by]
+    groups: dict = {}
+    for row in receivable_contracts(user=user, unit=unit, as_of=as_of):
+        group = groups.setdefault(row[key], {"id": row[key], "name": row[name], "total": ZERO,
+                                             "received": ZERO, "balance": ZERO})
+        for field_ in ("total", "received", "balance"):
+            group[field_] += row[field_]
+    return sorted(groups.values(), key=lambda g: (-g["balance"], str(g["name"])))
+
+
+@dataclass
+class AgingReport:
+    as_of: datetime.date
+    buckets: dict[str, Decimal]
+    not_due: Decimal
+    overdue_total: Decimal
+    rows: list[dict] = field(default_factory=list)  # per person: their buckets
+    overdue: list[dict] = field(default_factory=list)  # unpaid instalments past due
+
+
+def _instalments(user, unit, as_of) -> tuple[list[dict], dict[int, Decimal]]:
+    """Every instalment of the receivable contracts in scope (one query) and the money
+    received per contract by ``as_of`` (one aggregate query)."""
+    unit = unit_for_filter(unit)
+    plans = (_in_unit(PaymentPlan.objects.visible_to(user), unit, "contract__owner")
+             .filter(contract__status__in=RECEIVABLE)
+             .order_by("contract_id", "due_on", "seq")
+             .values("contract_id", "seq", "due_on", "amount", "contract__number__number",
+                     "contract__customer_id", "contract__customer__name",
+                     "contract__owner_id", "contract__owner__name",
+                     "contract__owner__number", "contract__owner__unit_id",
+                     "contract__owner__unit__name"))
+    paid_rows = (_in_unit(Payment.objects.visible_to(user), unit, "contract__owner")
+                 .filter(contract__status__in=RECEIVABLE, received_on__lte=as_of)
+                 .order_by().values("contract_id").annotate(total=Sum("amount")))
+    paid = {r["contract_id"]: to_cents(r["total"]) for r in paid_rows}
+    return list(plans), paid
+
+
+def bucket_of(days: int) -> str:
+    for key, first, last in AGING_BUCKETS:
+        if days >= first and (last is None or days <= last):
+            return key
+    return AGING_BUCKETS[0][0]
+
+
+def receivables_aging(*, user, unit=None, as_of: datetime.date | None = None) -> AgingReport:
+    """Aging of what is due and unpaid on ``as_of``: payments are applied to each
+    contract's instalments oldest due first (FIFO); an instalment's unpaid rest that is due
+    (``due_on`` ≤ ``as_of``) falls in a bucket by days past due — 0–30, 31–60, 61–90,
+    91–180, over 180 (due today is 0 days) — and what is not yet due is ``not_due``.
+    ``overdue`` lists the unpaid instalments past due (at least a day late), most overdue
+    first; ``rows`` gives the buckets per person (the contract's owner).
+
+    Two queries (instalments, payments per contract) plus the scope's, whatever the data;
+    amounts are exact Decimals, rounded to the cent once per row read."""
+    as_of = as_of or timezone.localdate()
+    plans, paid = _instalments(user, unit, as_of)
+    buckets = {key: ZERO for key, _a, _b in AGING_BUCKETS}
+    not_due = ZERO
+    people: dict[int, dict] = {}
+    overdue = []
+    for contract_id, group in _grouped(plans):
+        amounts = [to_cents(p["amount"]) for p in group]
+        unpaid = allocate_fifo([(p["due_on"], a) for p, a in zip(group, amounts, strict=True)],
+                               paid.get(contract_id, ZERO))
+        for plan, rest in zip(group, unpaid, strict=True):
+            if rest <= 0:
+                continue
+            if plan["due_on"] > as_of:
+                not_due += rest
+                continue
+            days = (as_of - plan["due_on"]).days
+            key = bucket_of(days)
+            buckets[key] += rest
+            person = people.setdefault(plan["contract__owner_id"], {
+                "id": plan["contract__owner_id"], "name": plan["contract__owner__name"],
+                "unit": plan["contract__owner__unit__name"],
+                "buckets": {k: ZERO for k, _a, _b in AGING_BUCKETS}, "total": ZERO})
+            person["buckets"][key] += rest
+            person["total"] += rest
+            if days > 0:
+                overdue.append({
+                    "contract_id": contract_id, "number": plan["contract__number__number"],
+                    "customer_id": plan["contract__customer_id"],
+                    "customer": plan["contract__customer__name"],
+                    "owner_id": plan["contract__owner_id"],
+                    "owner": plan["contract__owner__name"],
+                    "owner_number": plan["contract__owner__number"],
+                    "unit": plan["contract__owner__unit__name"], "seq": plan["seq"],
+                    "due_on": plan["due_on"], "amount": to_cents(plan["amount"]),
+                    "unpaid": rest, "days_overdue": days, "bucket": key})
+    overdue.sort(key=lambda r: (-r["days_overdue"], r["contract_id"], r["seq"]))
+    return AgingReport(as_of=as_of, buckets=buckets, not_due=not_due,
+                       overdue_total=sum(buckets.values(), ZERO),
+                       rows=sorted(people.values(), key=lambda p: (-p["total"], p["name"])),
+                       overdue=overdue)
+
+
+def _grouped(plans: list[dict]):
+    current, group = None, []
+    for plan in plans:
+        if plan["contract_id"] != current and group:
+            yield current, group
+            group = []
+        current = plan["contract_id"]
+        group.append(plan)
+    if group:
+        yield current, group
+
+
+def rate_percent(collected: Decimal, due: Decimal) -> Decimal | None:
+    if due <= 0:
+        return None
+    return (collected * 100 / due).quantize(Decimal("0.01"))
+
+
+def collection_rate(*, user, since: datetime.date, until: datetime.date, unit=None) -> dict:
+    """Collection rate (回款率) per person and per unit for the period [since, until]:
+
+        collected in the period ÷ due in the period × 100 (%, 2 places)
+
+    where *due* is the sum of the instalments whose due date falls in the period (on
+    receivable contracts: signed, being executed or completed) and *collected* is the money
+    received in the period on the same person's contracts (net of reversals), whatever
+    instalment it pays. Early or late money can take a rate above 100% (or leave it low);
+    with nothing due the rate is None. Persons are the contracts' owners; a unit is the
+    owner's unit. Two aggregate queries plus the scope's."""
+    if since > until:
+        raise DomainError(_("The period ends before it starts."), field="until",
+                          code="order")
+    unit = unit_for_filter(unit)
+    keys = ("contract__owner_id", "contract__owner__name", "contract__owner__unit_id",
+            "contract__owner__unit__name")
+    due_rows = (_in_unit(PaymentPlan.objects.visible_to(user), unit, "contract__owner")
+                .filter(contract__status__in=RECEIVABLE, due_on__gte=since, due_on__lte=until)
+                .order_by().values(*keys).annotate(total=Sum("amount")))
+    paid_rows = (_in_unit(Payment.objects.visible_to(user), unit, "contract__owner")
+                 .filter(received_on__gte=since, received_on__lte=until)
+                 .order_by().values(*keys).annotate(total=Sum("amount")))
+    people: dict[int, dict] = {}
+    for rows, field_ in ((due_rows, "due"), (paid_rows, "collected")):
+        for row in rows:
+            person = people.setdefault(row["contract__owner_id"], {
+                "id": row["contract__owner_id"], "name": row["contract__owner__name"],
+                "unit_id": row["contract__owner__unit_id"],
+                "unit": row["contract__owner__unit__name"], "due": ZERO, "collected": ZERO})
+            person[field_] += to_cents(row["total"])
+    units: dict[int, dict] = {}
+    for person in people.values():
+        group = units.setdefault(person["unit_id"], {"id": person["unit_id"],
+                                                     "name": person["unit"], "due": ZERO,
+                                                     "collected": ZERO})
+        group["due"] += person["due"]
+        group["collected"] += person["collected"]
+    for row in (*people.values(), *units.values()):
+        row["rate"] = rate_percent(row["collected"], row["due"])
+    due = sum((p["due"] for p in people.values()), ZERO)
+    collected = sum((p["collected"] for p in people.values()), ZERO)
+    order = lambda r: (-(r["rate"] if r["rate"] is not None else Decimal(-1)), str(r["name"]))  # noqa: E731
+    return {"since": since, "until": until, "due": due, "collected": collected,
+            "rate": rate_percent(collected, due),
+            "people": sorted(people.values(), key=order),
+            "units": sorted(units.values(), key=order)}
+# === end of Contracts (SAL-5) and receivables (SAL-6) ===================================
+
+
+# === Expenses (SAL-7) ===================================================================
+from .choices import EXPENSE_PENDING, EXPENSE_SPENT  # noqa: E402 - this section's imports
+from .models import ExpenseBudget, ExpenseClaim  # noqa: E402
+from .periods import period_bounds  # noqa: E402
+
+
+def expense_list(*, user):
+    """Claims in the money scope: one's own, a head's subtree, finance the department."""
+    return ExpenseClaim.objects.visible_to(user).select_related("employee__unit", "customer")
+
+
+def my_expenses(*, user):
+    me = employee_of(user)
+    rows = expense_list(user=user)
+    return rows.filter(employee=me) if me is not None else rows.none()
+
+
+def team_expenses(*, user):
+    """Every claim in the money scope: a head's team (their own included), finance's and
+    the director's department."""
+    return expense_list(user=user)
+
+
+def expense_get(*, user, pk) -> ExpenseClaim:
+    return (ExpenseClaim.objects.select_related("employee__unit", "customer", "paid_by")
+            .get_visible_or_404(user, pk=pk))
+
+
+def expense_find(*, user, pk) -> ExpenseClaim:
+    """The claim an action works on (the answer is read again afterwards)."""
+    return _first_or_404(ExpenseClaim.objects.visible_to(user).filter(pk=pk))
+
+
+def budget_list(*, user):
+    return ExpenseBudget.objects.visible_to(user).select_related("employee__unit", "set_by")
+
+
+def budget_people(*, user):
+    """Working people in the user's money scope."""
+    scope = scope_for(user, Domain.MONEY)
+    if scope.nothing:
+        return Employee.objects.none()
+    return (Employee.objects.filter(scope.q("")).active().select_related("unit")
+            .order_by("unit__path", "number"))
+
+
+@dataclass
+class BudgetUse:
+    employee: Employee
+    budget: Decimal | None
+    approved: Decimal
+    pending: Decimal
+
+    @property
+    def used(self) -> Decimal:
+        return self.approved + self.pending
+
+    @property
+    def remaining(self) -> Decimal:
+        return (self.budget or Decimal("0.00")) - self.used
+
+    @property
+    def over(self) -> Decimal:
+        return max(self.used - (self.budget or Decimal("0.00")), Decimal("0.00"))
+
+    @property
+    def percent(self) -> int:
+        """How much of the budget is used, for the bar (0–100; over shows full)."""
+        if not self.budget:
+            return 100 if self.used else 0
+        return min(100, int(self.used * 100 / self.budget))
+
+
+def budget_use(*, user, period: str, people=None) -> list[BudgetUse]:
+    """Per person in the money scope: the period's budget, approved (and paid) and pending
+    claims spent in it, what remains and how far over. Three queries, however many."""
+    since, until = period_bounds(period)
+    people = list(people if people is not None else budget_people(user=user))
+    ids = [p.pk for p in people]
+    budgets = dict(ExpenseBudget.objects.filter(period=period.strip(), employee_id__in=ids)
+                   .values_list("employee_id", "amount"))
+    sums: dict[int, dict[str, Decimal]] = {}
+    rows = (ExpenseClaim.objects.filter(employee_id__in=ids, spent_on__range=(since, until),
+                                        status__in=EXPENSE_SPENT | EXPENSE_PENDING)
+            .order_by().values("employee_id", "status").annotate(total=Sum("amount")))
+    for row in rows:
+        kind = "approved" if row["status"] in EXPENSE_SPENT else "pending"
+        person = sums.setdefault(row["employee_id"], {})
+        person[kind] = person.get(kind, Decimal("0.00")) + to_cents(row["total"])
+    return [BudgetUse(employee=p, budget=budgets.get(p.pk),
+                      approved=sums.get(p.pk, {}).get("approved", Decimal("0.00")),
+                      pending=sums.get(p.pk, {}).get("pending", Decimal("0.00")))
+            for p in people]
+# === end of Expenses (SAL-7) ============================================================

@@ -108,6 +108,59 @@ BUSINESS_RULES: dict[tuple[str, str], set[str]] = {
     ("POST", "/contract-numbers/issue"): {"to"},
     ("POST", "/contract-numbers/{number_id}/void"): {"status", "reason"},
     ("POST", "/contract-numbers/{number_id}/return"): {"status", "reason"},
+    # opportunities (SAL-2): the transition table names "stage"; a solution's lines and
+    # their discount approval; customers and owners outside the scope; no approval policy
+    ("GET", "/opportunities"): {"owner", "unit"},
+    ("POST", "/opportunities"): {"customer", "owner", "title"},
+    ("PATCH", "/opportunities/{opportunity_id}"): {"stage", "owner", "title"},
+    ("GET", "/opportunities/funnel"): {"unit", "since"},
+    ("POST", "/opportunities/{opportunity_id}/submit"): {"stage", "__all__"},
+    ("POST", "/opportunities/{opportunity_id}/advance"): {"stage", "lines", "discount_percent"},
+    ("POST", "/opportunities/{opportunity_id}/discount-approval"): {"stage", "discount_percent",
+                                                                    "__all__"},
+    ("POST", "/opportunities/{opportunity_id}/win"): {"stage", "reason"},
+    ("POST", "/opportunities/{opportunity_id}/lose"): {"stage", "reason"},
+    ("POST", "/opportunities/{opportunity_id}/evaluate"): {"stage", "score"},
+    ("POST", "/opportunities/{opportunity_id}/lines"): {"stage", "product", "quantity",
+                                                        "unit_price", "discount_percent"},
+    ("PATCH", "/opportunity-lines/{line_id}"): {"stage", "quantity", "unit_price",
+                                                "discount_percent"},
+    ("DELETE", "/opportunity-lines/{line_id}"): {"stage"},
+    # expenses (SAL-7): only drafts change; dates not in the future; periods from 2000
+    ("GET", "/expenses"): {"employee", "unit"},
+    ("POST", "/expenses"): {"amount", "spent_on", "customer"},
+    ("PATCH", "/expenses/{expense_id}"): {"status", "amount", "spent_on", "customer"},
+    ("POST", "/expenses/{expense_id}/submit"): {"status", "__all__"},
+    ("POST", "/expenses/{expense_id}/pay"): {"status"},
+    ("GET", "/expense-budgets"): {"employee"},
+    ("POST", "/expense-budgets"): {"employee", "period"},
+    ("GET", "/expense-budgets/use"): {"period"},
+    # contracts (SAL-5): only my numbers and customers; the workflow names "status"; lines
+    # frozen under approval and once signed; the checklist before the report; the scan
+    ("GET", "/contracts"): {"owner", "unit", "customer"},
+    ("POST", "/contracts"): {"number", "customer", "opportunity", "title", "lines", "ends_on"},
+    ("PATCH", "/contracts/{contract_id}"): {"status", "customer", "opportunity", "title",
+                                            "ends_on"},
+    ("PUT", "/contracts/{contract_id}/lines"): {"lines"},
+    ("POST", "/contracts/{contract_id}/lines"): {"lines"},
+    ("DELETE", "/contracts/{contract_id}/lines/{contract_line_id}"): {"lines"},
+    ("POST", "/contracts/{contract_id}/feasibility"): {"status", "delivery_terms"},
+    ("POST", "/contracts/{contract_id}/report"): {"status", "delivery_terms", "technical_terms",
+                                                  "installation_terms", "lines", "__all__"},
+    ("POST", "/contracts/{contract_id}/sign"): {"status", "signed_on", "scan", "__all__"},
+    ("POST", "/contracts/{contract_id}/execute"): {"status"},
+    ("POST", "/contracts/{contract_id}/complete"): {"status"},
+    ("POST", "/contracts/{contract_id}/terminate"): {"status", "reason"},
+    ("POST", "/contracts/{contract_id}/amendments"): {"status", "reason", "lines", "ends_on",
+                                                      "__all__"},
+    # receivables (SAL-6): the plan within the amount; payments on signed contracts, not in
+    # the future, never above the amount; a payment is reversed once
+    ("PUT", "/contracts/{contract_id}/plan"): {"status", "instalments"},
+    ("POST", "/contracts/{contract_id}/payments"): {"contract", "received_on", "amount"},
+    ("POST", "/payments/{payment_id}/reverse"): {"payment", "reason"},
+    ("GET", "/receivables/aging"): {"unit"},
+    ("GET", "/receivables/overdue"): {"unit"},
+    ("GET", "/receivables/collection"): {"unit", "until"},
 }
 
 
@@ -247,6 +300,65 @@ def _sales(dept) -> None:
     services.contract_number_issue(by=dept.outsider.user, to=dept.outsider)
 
 
+def _opportunities_expenses(dept) -> None:
+    """SAL-2 and SAL-7: an opportunity per salesperson (and the outsider) at need collected;
+    the salesperson's second one at the solution with a discounted line, a third won; a
+    draft and a submitted expense claim each, and this month's budgets."""
+    from bizdept.approvals.demo import ensure_default_policies
+    from bizdept.sales import services
+    from bizdept.sales.models import Product
+    from bizdept.sales.tests.factories import decide, make_opportunity
+
+    ensure_default_policies()
+    product = Product.objects.filter(is_active=True).first()
+    today = datetime.date.today()
+    for owner in (dept.sales, dept.sales_mate, dept.other_sales, dept.outsider):
+        make_opportunity(owner, title="模糊测试商机")
+        services.expense_claim_create(by=owner.user, category="travel", amount="120.00",
+                                      spent_on=today, description="差旅")
+        if owner != dept.outsider:  # nobody heads the outsider: no approver
+            claim = services.expense_claim_create(by=owner.user, category="transport",
+                                                  amount="30.00", spent_on=today)
+            services.expense_claim_submit(claim=claim, by=owner.user)
+    solution = make_opportunity(dept.sales, title="模糊测试方案")
+    services.opportunity_submit(opportunity=solution, by=dept.sales.user)
+    decide(solution)
+    services.solution_line_add(opportunity=solution, by=dept.sales.user, product=product,
+                               quantity=2, discount_percent=20)
+    won = make_opportunity(dept.sales, title="模糊测试赢单")
+    services.opportunity_win(opportunity=won, by=dept.sales.user, reason="签约")
+    for person in (dept.sales, dept.sales_mate, dept.other_sales):
+        services.expense_budget_set(by=dept.finance.user, employee=person,
+                                    period=f"{today.year}-{today.month:02d}", amount="1000")
+
+
+def _contracts_receivables(dept) -> None:
+    """SAL-5 and SAL-6: the salesperson's draft, reported and signed contracts (the signed
+    one with a plan, a payment and a reversal), another team's signed one, the outsider's
+    draft. Scans go to a temporary media folder."""
+    import tempfile
+
+    from django.test import override_settings
+
+    from bizdept.sales import services
+    from bizdept.sales.tests.contract_factories import make_contract, plan, signed_contract
+
+    with override_settings(MEDIA_ROOT=tempfile.mkdtemp(prefix="bizdept-fuzz-")):
+        make_contract(dept.sales, amount="20000.00")
+        services.contract_report(contract=make_contract(dept.sales, amount="30000.00"),
+                                 by=dept.sales.user)
+        signed = signed_contract(dept.sales, amount="50000.00")
+        plan(signed, dept.sales, (-40, "20000"), (30, "30000"))
+        payment = services.payment_record(contract=signed, by=dept.finance.user,
+                                          received_on=datetime.date.today(), amount="5000")
+        services.payment_reverse(payment=payment, by=dept.finance.user, reason="录错")
+        services.payment_record(contract=signed, by=dept.finance.user,
+                                received_on=datetime.date.today(), amount="15000")
+        theirs = signed_contract(dept.other_sales, amount="80000.00")
+        plan(theirs, dept.other_sales, (-100, "80000"))
+        make_contract(dept.outsider, amount="1000.00")
+
+
 def _known_ids() -> dict[str, list[int]]:
     from bizdept.approvals.models import ApprovalRequest, ApprovalTask, Delegation
     from bizdept.customers.models import (
@@ -258,7 +370,14 @@ def _known_ids() -> dict[str, list[int]]:
         Visit,
     )
     from bizdept.imports.models import ImportJob
-    from bizdept.sales.models import ContractNumber, Product, ProductCategory
+    from bizdept.sales.models import (
+        ContractNumber,
+        ExpenseClaim,
+        Opportunity,
+        Product,
+        ProductCategory,
+        SolutionLine,
+    )
 
     def ids(model):
         return sorted(model.objects.values_list("pk", flat=True))
@@ -279,7 +398,21 @@ def _known_ids() -> dict[str, list[int]]:
         # sales (SAL-1, SAL-4)
         "product_id": ids(Product), "category": ids(ProductCategory),
         "number_id": ids(ContractNumber), "person": employees,
+        # opportunities and expenses (SAL-2, SAL-7)
+        "opportunity_id": ids(Opportunity), "line_id": ids(SolutionLine),
+        "product": ids(Product), "expense_id": ids(ExpenseClaim),
+        # contracts and receivables (SAL-5, SAL-6)
+        **_contract_ids(ids),
     }
+
+
+def _contract_ids(ids) -> dict[str, list[int]]:
+    from bizdept.customers.models import Customer
+    from bizdept.sales.models import Contract, ContractLine, ContractNumber, Payment
+
+    return {"contract_id": ids(Contract), "contract_line_id": ids(ContractLine),
+            "payment_id": ids(Payment), "number": ids(ContractNumber),
+            "customer": ids(Customer)}
 
 
 def _import_job(dept) -> None:
@@ -316,6 +449,8 @@ def world(django_db_setup, django_db_blocker):
             _import_job(dept)
             _approvals(dept)
             _sales(dept)
+            _opportunities_expenses(dept)
+            _contracts_receivables(dept)
             KNOWN.update(_known_ids())
             yield {"director": token_header(dept.director), "sales": token_header(dept.sales)}
             transaction.set_rollback(True)
@@ -385,6 +520,30 @@ def test_openapi_document_lists_every_endpoint(client, db):
         "/api/v1/contract-numbers/issue", "/api/v1/contract-numbers/{number_id}",
         "/api/v1/contract-numbers/{number_id}/void",
         "/api/v1/contract-numbers/{number_id}/return",
+        # opportunities (SAL-2) and expenses (SAL-7)
+        "/api/v1/opportunities", "/api/v1/opportunities/funnel",
+        "/api/v1/opportunities/{opportunity_id}",
+        "/api/v1/opportunities/{opportunity_id}/submit",
+        "/api/v1/opportunities/{opportunity_id}/advance",
+        "/api/v1/opportunities/{opportunity_id}/discount-approval",
+        "/api/v1/opportunities/{opportunity_id}/win",
+        "/api/v1/opportunities/{opportunity_id}/lose",
+        "/api/v1/opportunities/{opportunity_id}/evaluate",
+        "/api/v1/opportunities/{opportunity_id}/lines", "/api/v1/opportunity-lines/{line_id}",
+        "/api/v1/expenses", "/api/v1/expenses/{expense_id}",
+        "/api/v1/expenses/{expense_id}/submit", "/api/v1/expenses/{expense_id}/pay",
+        "/api/v1/expense-budgets", "/api/v1/expense-budgets/use",
+        # contracts (SAL-5) and receivables (SAL-6)
+        "/api/v1/contracts", "/api/v1/contracts/{contract_id}",
+        "/api/v1/contracts/{contract_id}/lines",
+        "/api/v1/contracts/{contract_id}/lines/{contract_line_id}",
+        "/api/v1/contracts/{contract_id}/feasibility", "/api/v1/contracts/{contract_id}/report",
+        "/api/v1/contracts/{contract_id}/sign", "/api/v1/contracts/{contract_id}/execute",
+        "/api/v1/contracts/{contract_id}/complete", "/api/v1/contracts/{contract_id}/terminate",
+        "/api/v1/contracts/{contract_id}/amendments", "/api/v1/contracts/{contract_id}/plan",
+        "/api/v1/contracts/{contract_id}/payments", "/api/v1/payments/{payment_id}/reverse",
+        "/api/v1/receivables/aging", "/api/v1/receivables/overdue",
+        "/api/v1/receivables/collection",
     }
     schemes = doc["components"]["securitySchemes"]
     assert schemes["TokenAuth"] == {"type": "http", "scheme": "bearer"}
