@@ -445,3 +445,33 @@ def test_contract_list_page_and_endpoint_cost_constant_queries(as_user, dept, po
     small = [cost(u, **p) for u, p in urls]
     _grow(dept, 4)
     assert [cost(u, **p) for u, p in urls] == small
+
+
+def test_form_pages_render(as_user, dept, policies):
+    draft = make_contract(dept.sales)
+    approved = make_contract(dept.sales)
+    report(approved, dept.sales)
+    approve_all(approved)
+    client = as_user(dept.sales)
+    for name, contract in (("sales:contract_edit", draft), ("sales:contract_report", draft),
+                           ("sales:contract_line_add", draft),
+                           ("sales:contract_sign", approved)):
+        response = client.get(reverse(name, args=[contract.pk]))
+        assert response.status_code == 200, name
+    html = client.get(reverse("sales:contract_sign", args=[approved.pk])).content.decode()
+    assert 'enctype="multipart/form-data"' in html
+    assert as_user(dept.other_sales).get(
+        reverse("sales:contract_edit", args=[draft.pk])).status_code == 404
+
+
+def test_admin_lists_contracts_and_money_read_only(client, dept, policies):
+    from django.contrib.auth import get_user_model
+
+    contract = signed_contract(dept.sales)
+    services.payment_record(contract=contract, by=dept.finance.user,
+                            received_on=timezone.localdate(), amount="10")
+    client.force_login(get_user_model().objects.create_superuser("root", "r@example.cn", "x"))
+    for model in ("contract", "contractamendment", "paymentplan", "payment"):
+        assert client.get(f"/admin/sales/{model}/").status_code == 200, model
+    assert client.get(f"/admin/sales/contract/{contract.pk}/change/").status_code == 200
+    assert client.get("/admin/sales/payment/add/").status_code == 403
