@@ -131,7 +131,7 @@ def test_api_scope_and_filters(as_user, dept):
 def test_api_funnel(as_user, dept):
     make_opportunity(dept.sales, amount="100")
     body = ok(as_user(dept.lead).get(f"{API}/opportunities/funnel", {"unit": dept.team.pk}))
-    assert body["stages"][0] == {"stage": "need", "label": "Need collected", "count": 1,
+    assert body["stages"][0] == {"stage": "need", "label": "需求收集", "count": 1,
                                  "amount": "100.00", "reached": 1, "conversion": None}
     assert body["unit"]["id"] == dept.team.pk
     error(as_user(dept.sales).get(f"{API}/opportunities/funnel",

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.utils import translation
 from django.db.models import ProtectedError
 from hypothesis import given
 from hypothesis import strategies as st
@@ -59,7 +60,7 @@ def test_admin_keeps_the_catalogue_too(dept):
 # --- rules ------------------------------------------------------------------------------
 def test_create_validates_every_field_and_names_each(dept):
     category = make_category(dept.director)
-    with pytest.raises(DomainError) as refused:
+    with translation.override("en"), pytest.raises(DomainError) as refused:
         services.product_create(by=dept.director.user, code=" ", name="", category=category,
                                 unit="", list_price="-1", standard_cost="1.234")
     errors = refused.value.errors
@@ -74,7 +75,7 @@ def test_create_validates_every_field_and_names_each(dept):
     (True, "amount"), (None, "Enter an amount"), ("0.001", "2 decimal"),
 ])
 def test_bad_amounts_are_refused_naming_the_field(dept, value, message):
-    with pytest.raises(DomainError) as refused:
+    with translation.override("en"), pytest.raises(DomainError) as refused:
         make_product(dept.director, price=value)
     assert message in str(refused.value.errors["list_price"][0])
 
