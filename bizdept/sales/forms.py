@@ -69,7 +69,13 @@ from .models import PERCENT_MAX, Product  # noqa: E402
 
 
 class DateInput(forms.DateInput):
+    """An ``<input type=date>`` needs ISO dates whatever the language (zh-hans would
+    render 2025/03/01, which the browser drops: the initial date would vanish)."""
+
     input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
 
 
 class OpportunityForm(BootstrapForm):

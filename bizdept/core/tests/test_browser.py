@@ -351,3 +351,220 @@ def test_a_day_of_field_work_on_a_phone(browser, live_server, department, open_p
     expect(rows.locator("input[type=checkbox]")).to_have_count(0)
     page.screenshot(path=artifacts / "phone-my-team.png", full_page=True)
     assert_fits_phone(page, "My day, My team")
+
+
+def _save(page, form="#edit-form"):
+    """Submit an edit page and wait for the page it leads to."""
+    with page.expect_navigation():
+        page.click(f"{form} button[type=submit]")
+
+
+def _approve_in_inbox(page, base: str, title_part: str) -> None:
+    """From "Waiting for me", open the request and approve it."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{base}/approvals/")
+    link = page.locator("#list-table tbody a", has_text=title_part)
+    expect(link).to_have_count(1)
+    with page.expect_navigation():
+        link.click()
+    expect(page.locator("#decision-form")).to_be_visible()
+    page.check("#decision-form input[name=decision][value=approve]")
+    _save(page, "#decision-form")
+    expect(page.locator("#decision-form")).to_have_count(0)
+
+
+def test_a_need_becomes_a_paid_contract(browser, live_server, department, open_page,
+                                        artifacts, tmp_path):
+    """The issue's "done when": a need becomes an approved opportunity, then a contract
+    routed by amount (lead → manager), signed with its scan, planned in two instalments
+    and paid; the customer's grade and the collection rate follow the money."""
+    import datetime
+    from decimal import Decimal
+
+    from django.utils import timezone
+    from playwright.sync_api import expect
+
+    from bizdept.approvals.choices import TaskStatus
+    from bizdept.approvals.demo import ensure_default_policies
+    from bizdept.approvals.models import ApprovalTask
+    from bizdept.customers import services as customer_services
+    from bizdept.customers.models import Customer, CustomerSettings, GradeRule
+    from bizdept.sales.models import Contract, Opportunity
+    from bizdept.sales.tests.factories import make_product
+
+    base = live_server.url
+    # What migrations seed is flushed between transactional tests: the default grade rules
+    # (customers 0002) and the default approval policies (SAL-3) are made again here.
+    for grade, amount, days in (("A", "1000000", 7), ("B", "300000", 14),
+                                ("C", "50000", 30), ("D", "0", 90)):
+        GradeRule.objects.get_or_create(grade=grade, defaults={
+            "min_received": Decimal(amount), "revisit_days": days})
+    CustomerSettings.objects.get_or_create(pk=1)
+    ensure_default_policies()
+    customer = customer_services.customer_create(by=department.sales.user,
+                                                 name="上海浦江精密机械有限公司")
+    product = make_product(department.director, code="VFD-300", name="变频器", price="100000.00",
+                           cost="60000.00")
+    desktop = {"viewport": {"width": 1280, "height": 900}}
+
+    # --- sales: the need, from the customer's page, submitted for approval ---
+    page = open_page(**desktop)
+    sign_in(page, base, "sales")
+    page.goto(f"{base}/customers/{customer.pk}/")
+    with page.expect_navigation():
+        page.click("#new-opportunity")
+    expect(page.locator("#id_customer")).to_have_value(str(customer.pk))
+    page.fill("#id_title", "产线变频改造")
+    page.fill("#id_need", "三条产线的风机改为变频驱动。")
+    page.fill("#id_expected_amount", "300000")
+    _save(page)
+    opportunity = Opportunity.objects.get(customer=customer)
+    expect(page).to_have_url(f"{base}/sales/opportunities/{opportunity.pk}/")
+    with page.expect_navigation():
+        page.click("#submit-opportunity")
+    _save(page)
+    expect(page).to_have_url(f"{base}/sales/opportunities/{opportunity.pk}/")
+    opportunity.refresh_from_db()
+    assert opportunity.stage == "approval"
+    expect(page.locator("#submit-opportunity")).to_have_count(0)
+    page.screenshot(path=artifacts / "deal-1-opportunity-submitted.png", full_page=True)
+
+    # --- lead (the direct head): approves it in "Waiting for me" ---
+    lead_page = open_page(**desktop)
+    sign_in(lead_page, base, "lead")
+    _approve_in_inbox(lead_page, base, "产线变频改造")
+    opportunity.refresh_from_db()
+    assert opportunity.stage == "solution"
+
+    # --- sales: the solution, then on to implementing ---
+    page.goto(f"{base}/sales/opportunities/{opportunity.pk}/")
+    with page.expect_navigation():
+        page.click("#add-line")
+    page.select_option("#id_product", str(product.pk))
+    page.fill("#id_quantity", "3")
+    _save(page)
+    expect(page.locator("#solution-totals")).to_contain_text("300,000.00")
+    with page.expect_navigation():
+        page.click("#advance-opportunity")
+    _save(page)
+    opportunity.refresh_from_db()
+    assert opportunity.stage == "implementing"
+    page.screenshot(path=artifacts / "deal-2-opportunity-implementing.png", full_page=True)
+
+    # --- sales: a contract number from "My numbers", then the contract ---
+    page.goto(f"{base}/sales/contract-numbers/mine/")
+    with page.expect_navigation():
+        page.click('main a[href="/sales/contract-numbers/issue/"]')
+    expect(page.locator("#id_to")).to_have_value(str(department.sales.pk))
+    _save(page)
+    expect(page).to_have_url(f"{base}/sales/contract-numbers/mine/")
+    number = department.sales.contract_numbers.get()
+    expect(page.locator("#list-table tbody")).to_contain_text(number.number)
+    page.goto(f"{base}/sales/contracts/new/?customer={customer.pk}")
+    page.select_option("#id_number", str(number.pk))
+    expect(page.locator("#id_customer")).to_have_value(str(customer.pk))
+    page.fill("#id_title", "产线变频改造合同")
+    page.fill("#id_delivery_terms", "签约后30天交货")
+    page.fill("#id_technical_terms", "现场380V供电")
+    page.fill("#id_installation_terms", "甲方提供吊装条件")
+    _save(page)
+    contract = Contract.objects.get(customer=customer)
+    assert contract.number == number
+    contract_url = f"{base}/sales/contracts/{contract.pk}/"
+    expect(page).to_have_url(contract_url)
+    with page.expect_navigation():
+        page.click("#add-line")
+    page.select_option("#id_product", str(product.pk))
+    page.fill("#id_quantity", "1")
+    page.fill("#id_unit_price", "300000")
+    _save(page)
+    expect(page.locator("#contract-total")).to_contain_text("300,000.00")
+    with page.expect_navigation():
+        page.click("#report-contract")
+    _save(page)
+    contract.refresh_from_db()
+    assert contract.status == "reported"
+    page.screenshot(path=artifacts / "deal-3-contract-reported.png", full_page=True)
+
+    # --- lead: confirms feasibility, approves the first step ---
+    lead_page.goto(contract_url)
+    with lead_page.expect_navigation():
+        lead_page.click("#confirm-feasibility")
+    expect(lead_page.locator("#feasibility-confirmed")).to_contain_text(department.lead.name)
+    _approve_in_inbox(lead_page, base, "产线变频改造合同")
+
+    # --- manager: 300,000 is above the manager's threshold, so the manager decides too ---
+    manager_page = open_page(**desktop)
+    sign_in(manager_page, base, "manager")
+    _approve_in_inbox(manager_page, base, "产线变频改造合同")
+    manager_page.screenshot(path=artifacts / "deal-4-contract-approved.png", full_page=True)
+    contract.refresh_from_db()
+    assert contract.status == "approved"
+    steps = ApprovalTask.objects.filter(request__document_type="sales.contract",
+                                        request__object_id=contract.pk)
+    approved = set(steps.filter(status=TaskStatus.APPROVED)
+                   .values_list("approver__user__username", flat=True))
+    assert approved == {"lead", "manager"}  # routed by the amount (≥ 100,000: the manager)
+    assert not steps.filter(approver=department.director, status=TaskStatus.WAITING).exists()
+
+    # --- sales: signs with the scan ---
+    scan = tmp_path / "signed.pdf"
+    scan.write_bytes(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    page.goto(contract_url)
+    with page.expect_navigation():
+        page.click("#sign-contract")
+    page.set_input_files("#id_scan", str(scan))
+    _save(page)
+    expect(page).to_have_url(contract_url)
+    expect(page.locator("#contract-archived")).to_be_visible()
+    expect(page.locator("#contract-scan")).to_be_visible()
+    contract.refresh_from_db()
+    assert contract.status == "signed"
+
+    # --- finance: the plan in two instalments, and two payments of 150,000 ---
+    today = timezone.localdate()
+    first_due = max(today - datetime.timedelta(days=1), today.replace(month=1, day=1))
+    finance_page = open_page(**desktop)
+    sign_in(finance_page, base, "finance")
+    finance_page.goto(contract_url)
+    with finance_page.expect_navigation():
+        finance_page.click("#edit-plan")
+    for n, due in enumerate((first_due, today)):
+        finance_page.fill(f"#id_plan-{n}-due_on", due.isoformat())
+        finance_page.fill(f"#id_plan-{n}-amount", "150000")
+    _save(finance_page, "#plan-form")
+    expect(finance_page).to_have_url(contract_url)
+    expect(finance_page.locator("#plan-total")).to_contain_text("300,000.00")
+    for _n in range(2):
+        with finance_page.expect_navigation():
+            finance_page.click("#record-payment")
+        finance_page.fill("#id_amount", "150000")
+        _save(finance_page)
+        expect(finance_page).to_have_url(contract_url)
+    expect(finance_page.locator("#contract-received")).to_contain_text("300,000.00")
+    expect(finance_page.locator("#contract-balance")).to_contain_text("0.00")
+    finance_page.screenshot(path=artifacts / "deal-5-contract-paid.png", full_page=True)
+
+    # --- sales: the customer is graded B (300,000 received in 12 months) ---
+    page.goto(f"{base}/customers/{customer.pk}/")
+    expect(page.locator("main .badge.grade-B")).to_be_visible()
+    assert Customer.objects.get(pk=customer.pk).grade == "B"
+    page.screenshot(path=artifacts / "deal-6-customer-graded.png", full_page=True)
+
+    # --- the collection rate of the salesperson shows the money ---
+    page.goto(f"{base}/sales/receivables/collection/")
+    row = page.locator("#collection-people tbody tr", has_text=department.sales.name)
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("300,000.00")
+    expect(row.locator("td").last).to_have_text("100.00")
+    page.screenshot(path=artifacts / "deal-7-collection-rate.png", full_page=True)
+
+    # --- the contract page at phone width does not scroll sideways ---
+    phone_page = open_page(viewport=PHONE, device_scale_factor=2, is_mobile=True,
+                           has_touch=True)
+    sign_in(phone_page, base, "sales")
+    phone_page.goto(contract_url)
+    expect(phone_page.locator("#contract-status")).to_be_visible()
+    phone_page.screenshot(path=artifacts / "deal-8-phone-contract.png", full_page=True)
+    assert_fits_phone(phone_page, "the contract page")

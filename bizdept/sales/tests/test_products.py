@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.utils import translation
 from django.db.models import ProtectedError
+from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
