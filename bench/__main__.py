@@ -108,7 +108,7 @@ def main(argv=None) -> int:
     django.setup()
     call_command("migrate", interactive=False, verbosity=0)  # an older bench DB stays usable
 
-    from . import duplicates, imports, load, numbers, report, scope
+    from . import duplicates, imports, load, numbers, report, sales, scope
 
     tool = load.choose_tool(args.loadgen)
     head = report.header(args.size)  # before measuring: its load average is the machine's
@@ -116,6 +116,8 @@ def main(argv=None) -> int:
     rows = scope.scope_rows(args.size, args.iterations)
     log(f"duplicate check (CUS-5), {args.checks} checks")
     rows += duplicates.duplicate_rows(args.size, args.checks)
+    log("receivables aging (SAL-6) for the director, funnel (SAL-2) for a division")
+    rows += sales.sales_rows(args.size)
     if args.import_rows:
         log(f"Excel import (CUS-12) of {args.import_rows:,} customers, bizdept and "
             "django-import-export, each on a fresh database")

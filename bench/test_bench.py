@@ -94,3 +94,20 @@ def test_list_api_paths_answer_for_each_persona(small_scale, client):
             assert response.status_code == 200, (path, label, response.content[:200])
             seen[label] = response.json()["count"]
         assert seen["director"] > seen["salesperson"] >= 1, (path, seen)
+
+
+def test_sales_rows_at_a_small_size(small_scale, monkeypatch):
+    from bench import sales
+    from bizdept.sales import demo as sales_demo
+
+    monkeypatch.setitem(sales_demo.SCALE_DEALS, "S", (600, 1_500, 300))
+    sales_demo.build_scale(small_scale, "S")
+
+    rows = sales.sales_rows("S", aging_runs=2, funnel_runs=2)
+
+    assert [row.name for row in rows] == ["receivables aging, director, size S",
+                                          "opportunity funnel, division, size S"]
+    for row in rows:
+        assert row.p95_ms >= row.median_ms >= 0
+        assert isinstance(row.queries, int) and row.queries >= 2
+        assert row.visible and row.visible > 0

@@ -7,7 +7,8 @@ so the register is gapless by construction; the issue times are then moved back 
 year in sequence order. Most numbers are left issued (contracts will use them), a few
 are voided or returned with a reason.
 
-``build_scale``: products in bulk (numbers can wait for the contracts).
+``build_scale``: products in bulk, then contracts on gapless numbers, payment plans,
+payments and opportunities by raw multi-row INSERTs (``build_scale_deals``).
 
 Deterministic: only ``ctx.rng`` draws.
 """
@@ -161,6 +162,7 @@ def build_scale(ctx, size: str) -> None:
                                 list_price=price, standard_cost=cost,
                                 is_active=rng.random() > 0.05))
     Product.objects.bulk_create(products, batch_size=1000)
+    build_scale_deals(ctx, size)  # contracts, receivables and opportunities, in bulk
 
 
 # === Contracts (SAL-5) and receivables (SAL-6) ==========================================
@@ -568,3 +570,312 @@ def build_opportunities_and_expenses(ctx) -> None:
     build_opportunities(ctx)
     build_expenses(ctx)
 # === end of SAL-2 / SAL-7 demo ==========================================================
+
+
+# === Scale: contracts (SAL-5), receivables (SAL-6), opportunities (SAL-2) ================
+# size → (contracts, payments, opportunities). L is the issue's figure (400,000 contracts,
+# about 1,000,000 payments); M and S are proportionally fewer, like the customers (the
+# payment count is a target the draws come close to, not an exact figure).
+SCALE_DEALS = {"S": (10_000, 25_000, 2_500), "M": (100_000, 250_000, 25_000),
+               "L": (400_000, 1_000_000, 100_000)}
+SCALE_DEAL_BATCH = 20_000
+SCALE_DEAL_DAYS = 3 * 365  # contracts over the last three years
+SCALE_OPPORTUNITY_DAYS = 2 * 365
+# Shares of the contract total per instalment, in percent (the last takes the rest).
+SCALE_PLANS = [(100,), (50, 50), (30, 70), (30, 60, 10), (30, 30, 30, 10)]
+SCALE_PLAN_OFFSETS = [(5, 15), (60, 120), (180, 240), (300, 365)]
+SCALE_SPLIT = 0.3  # a paid instalment arriving in two payments
+SCALE_REVERSAL = 0.003  # a payment entered wrong: reversed (and mostly entered again)
+SCALE_OPPORTUNITY_STAGES = {"need": 15, "approval": 8, "solution": 15, "implementing": 12,
+                            "follow_up": 8, "evaluated": 7, "won": 20, "lost": 15}
+
+
+def _cents(value: Decimal) -> int:
+    return int((value * 100).to_integral_value())
+
+
+def build_scale_deals(ctx, size: str) -> dict:
+    """Contracts, their lines, payment plans, payments and opportunities for benchmarks,
+    written with prepared multi-row INSERTs (no services, no history rows).
+
+    Each contract uses its own number; numbers are gapless per year (a few voided or
+    returned ones in between stay on the register, as in real life) and each year's
+    counter is set to its last sequence number. A contract's instalments (1–4) add up
+    exactly to its total; its payments (some late, some partial, a few reversed) never
+    exceed it. Owners are the salespeople owning the customers; contracts go to customers
+    graded by hand only, so the rules' grades (D) stay true without a re-grade. Primary
+    keys are given here, so no row is read back. Amounts are computed in integer cents.
+    Deterministic: only ``ctx.rng`` draws. Returns the counts written.
+    """
+    from django.core.management.color import no_style
+    from django.db import connection
+
+    from bizdept.customers.demo import _insert_rows
+    from bizdept.customers.models import Customer
+
+    from .choices import ContractNumberStatus, ContractStatus
+    from .models import (
+        Contract,
+        ContractLine,
+        ContractNumberCounter,
+        ContractNumberSetting,
+        Opportunity,
+        OpportunityStageChange,
+        Payment,
+        PaymentPlan,
+    )
+    from .numbering import render_number
+
+    n_contracts, n_payments, n_opportunities = SCALE_DEALS[size]
+    rng, today = ctx.rng, ctx.today
+    owned = list(Customer.objects.filter(owner__isnull=False).order_by("pk")
+                 .values_list("pk", "owner_id"))
+    # Contracts (and so money) only for customers graded by hand: a grade set by the
+    # rules (D, nothing received) stays what a recompute would make it.
+    buying = list(Customer.objects.filter(owner__isnull=False, grade_is_manual=True)
+                  .order_by("pk").values_list("pk", "owner_id")) or owned
+    products = [(p.pk, _cents(p.list_price), _cents(p.standard_cost)) for p in
+                Product.objects.filter(is_active=True).order_by("pk")
+                .only("pk", "list_price", "standard_cost")]
+    director = _director(ctx)
+    finance = (Employee.objects.filter(user__username="finance").first()
+               or Employee.objects.filter(roles__code=RoleCode.FINANCE).first() or director)
+    if not owned or not products or finance is None:
+        return {}
+    sqlite = connection.vendor == "sqlite"
+    ops = connection.ops
+
+    def money(cents: int):
+        text = f"{'-' if cents < 0 else ''}{abs(cents) // 100}.{abs(cents) % 100:02d}"
+        return text if sqlite else Decimal(text)
+
+    day_cache: dict = {}
+    moment_cache: dict = {}
+
+    def day_value(day):
+        found = day_cache.get(day)
+        if found is None:
+            found = day_cache[day] = ops.adapt_datefield_value(day)
+        return found
+
+    def moment(day, hour: int = 10):
+        key = (day, hour)
+        found = moment_cache.get(key)
+        if found is None:
+            found = moment_cache[key] = ops.adapt_datetimefield_value(timezone.make_aware(
+                datetime.datetime.combine(day, datetime.time(hour))))
+        return found
+
+    def next_pk(model) -> int:
+        last = model.objects.order_by("-pk").values_list("pk", flat=True).first()
+        return (last or 0) + 1
+
+    # --- who, when: drawn first, so numbers can follow the days -----------------------
+    heads = []  # (created day, customer, owner)
+    for _ in range(n_contracts):
+        customer, owner = buying[rng.randrange(len(buying))]
+        heads.append((today - datetime.timedelta(days=rng.randrange(SCALE_DEAL_DAYS)),
+                      customer, owner))
+    heads.sort(key=lambda h: h[0])
+    pattern = ContractNumberSetting.current().pattern
+    last_seq = dict(ContractNumberCounter.objects.values_list("year", "last_seq"))
+    number_pk, contract_pk, payment_pk = (next_pk(ContractNumber), next_pk(Contract),
+                                          next_pk(Payment))
+    used_years = set()
+    titles = CONTRACT_TITLES
+    lost_reasons = VOID_REASONS + RETURN_REASONS
+    counts = {"contracts": 0, "numbers": 0, "lines": 0, "instalments": 0, "payments": 0,
+              "reversals": 0}
+    number_cols = ["id", "number", "year", "seq", "status", "issued_to", "issued_by",
+                   "issued_at", "contract_id", "used_at", "closed_by", "closed_at", "reason"]
+    contract_cols = ["id", "number", "customer", "owner", "title", "status", "signed_on",
+                     "starts_on", "ends_on", "total", "delivery_terms", "technical_terms",
+                     "installation_terms", "scan", "archived", "terminated_on",
+                     "termination_reason", "notes", "created_at", "updated_at"]
+    line_cols = ["contract", "product", "quantity", "unit_price", "unit_cost", "amount",
+                 "sort_order"]
+    plan_cols = ["contract", "seq", "due_on", "amount", "note"]
+    payment_cols = ["id", "contract", "received_on", "amount", "method", "reference",
+                    "reverses", "reason", "entered_by", "entered_at"]
+    # Calibrated so that the payments come out close to SCALE_DEALS (see the docstring).
+    split = min(0.9, SCALE_SPLIT * n_payments / (2.5 * n_contracts))
+    quantities = [1, 1, 2, 3, 5, 10]
+    methods = ["transfer", "transfer", "acceptance"]
+    stamp = timezone.now()
+    now_value = ops.adapt_datetimefield_value(stamp)
+
+    for start in range(0, len(heads), SCALE_DEAL_BATCH):
+        numbers, contracts, lines, plans, payments = [], [], [], [], []
+        for created, customer, owner in heads[start:start + SCALE_DEAL_BATCH]:
+            year = created.year
+            used_years.add(year)
+            if rng.random() < 0.02:  # a spoiled or returned number between two contracts
+                seq = last_seq[year] = last_seq.get(year, 0) + 1
+                voided = rng.random() < 0.6
+                numbers.append((number_pk, render_number(pattern, year=year, seq=seq), year,
+                                seq, ContractNumberStatus.VOIDED if voided
+                                else ContractNumberStatus.RETURNED, owner, finance.pk,
+                                moment(created, 9), None, None, owner, moment(created, 16),
+                                lost_reasons[rng.randrange(len(lost_reasons))]))
+                number_pk += 1
+            seq = last_seq[year] = last_seq.get(year, 0) + 1
+            numbers.append((number_pk, render_number(pattern, year=year, seq=seq), year, seq,
+                            ContractNumberStatus.USED, owner, finance.pk, moment(created, 9),
+                            contract_pk, moment(created), None, None, ""))
+            # lines
+            total = 0
+            for order, index in enumerate(rng.sample(range(len(products)), rng.randint(1, 3))):
+                product, list_cents, cost = products[index]
+                quantity = quantities[rng.randrange(6)]
+                price = list_cents * rng.randint(85, 100) // 100 // 100 * 100 or list_cents
+                total += quantity * price
+                lines.append((contract_pk, product, quantity, money(price), money(cost),
+                              money(quantity * price), order))
+            # status and dates
+            age = (today - created).days
+            draw = rng.random()
+            signed = None if draw < 0.03 else min(created + datetime.timedelta(
+                days=rng.randint(2, 10)), today)
+            if signed is None:
+                status = ContractStatus.DRAFT
+            elif draw < 0.06:
+                status = ContractStatus.TERMINATED
+            elif age < 20:
+                status = ContractStatus.SIGNED
+            elif age > 400 and rng.random() < 0.7:
+                status = ContractStatus.COMPLETED
+            else:
+                status = ContractStatus.EXECUTING
+            starts = (signed or created) + datetime.timedelta(days=15)
+            ends = starts + datetime.timedelta(days=365 if rng.random() < 0.5 else 180)
+            terminated = None
+            if status == ContractStatus.TERMINATED:
+                terminated = min(signed + datetime.timedelta(days=rng.randint(10, 200)), today)
+            contracts.append((
+                contract_pk, number_pk, customer, owner, titles[rng.randrange(len(titles))],
+                status, day_value(signed) if signed else None, day_value(starts),
+                day_value(ends), money(total), "合同签订后30天内交货", "按甲方技术协议执行",
+                "现场具备安装条件后3天进场", "", status != ContractStatus.DRAFT,
+                day_value(terminated) if terminated else None,
+                "客户项目取消，双方协商解除" if terminated else "", "", moment(created),
+                now_value))
+            # plan and payments
+            if signed is not None:
+                shares = SCALE_PLANS[rng.randrange(len(SCALE_PLANS))]
+                left, due = total, signed
+                for n, share in enumerate(shares, start=1):
+                    amount = left if n == len(shares) else total * share // 100
+                    left -= amount
+                    low, high = SCALE_PLAN_OFFSETS[n - 1]
+                    due = max(signed + datetime.timedelta(days=rng.randint(low, high)),
+                              due + datetime.timedelta(days=1))
+                    plans.append((contract_pk, n, day_value(due), money(amount), ""))
+                    counts["instalments"] += 1
+                    if status == ContractStatus.COMPLETED:
+                        pay = amount
+                        late = rng.randint(-5, 10)
+                    elif due > today or (terminated and due > terminated):
+                        continue
+                    else:
+                        draw = rng.random()
+                        late = rng.randint(-5, 10) if draw < 0.6 else rng.randint(15, 120)
+                        if draw > 0.88:
+                            continue  # not paid yet
+                        pay = amount // 2 if draw > 0.78 else amount  # part of it
+                    received = min(due + datetime.timedelta(days=late), today)
+                    parts = [pay]
+                    if pay >= 200 and rng.random() < split:
+                        first = pay * rng.randint(30, 70) // 100
+                        parts = [first, pay - first]
+                    for part in parts:
+                        if part <= 0:
+                            continue
+                        reference = f"YH{received:%Y%m%d}{rng.randint(100, 999)}"
+                        method = methods[rng.randrange(3)]
+                        entered = moment(received, 15)
+                        payments.append((payment_pk, contract_pk, day_value(received),
+                                         money(part), method, reference, None, "",
+                                         finance.pk, entered))
+                        wrong = payment_pk
+                        payment_pk += 1
+                        if rng.random() < SCALE_REVERSAL:  # reversed; mostly entered again
+                            payments.append((payment_pk, contract_pk, day_value(received),
+                                             money(-part), method, reference, wrong,
+                                             "银行回单金额录错", finance.pk, entered))
+                            payment_pk += 1
+                            counts["reversals"] += 1
+                            if rng.random() < 0.8:
+                                payments.append((payment_pk, contract_pk, day_value(received),
+                                                 money(part), method, reference + "-R", None,
+                                                 "", finance.pk, entered))
+                                payment_pk += 1
+            number_pk += 1
+            contract_pk += 1
+        with transaction.atomic():
+            _insert_rows(ContractNumber, number_cols, numbers)
+            _insert_rows(Contract, contract_cols, contracts)
+            _insert_rows(ContractLine, line_cols, lines)
+            _insert_rows(PaymentPlan, plan_cols, plans)
+            _insert_rows(Payment, payment_cols, payments)
+        counts["contracts"] += len(contracts)
+        counts["numbers"] += len(numbers)
+        counts["lines"] += len(lines)
+        counts["payments"] += len(payments)
+    with transaction.atomic():
+        for year in sorted(used_years):
+            ContractNumberCounter.objects.update_or_create(
+                year=year, defaults={"last_seq": last_seq[year]})
+
+    # --- opportunities, each with its stage changes --------------------------------
+    stages, weights = list(SCALE_OPPORTUNITY_STAGES), list(SCALE_OPPORTUNITY_STAGES.values())
+    flow = OPEN_FLOW
+    opportunity_pk = next_pk(Opportunity)
+    opportunity_cols = ["id", "customer", "owner", "title", "need", "expected_amount",
+                        "expected_close_on", "stage", "close_reason", "closed_at",
+                        "evaluation_score", "lessons", "evaluated_at", "lines_changed_at",
+                        "created_by", "created_at", "updated_at"]
+    change_cols = ["opportunity", "old_stage", "new_stage", "by", "at", "comment"]
+    counts["opportunities"] = counts["stage_changes"] = 0
+    for start in range(0, n_opportunities, SCALE_DEAL_BATCH):
+        opportunities, changes = [], []
+        for _ in range(start, min(n_opportunities, start + SCALE_DEAL_BATCH)):
+            customer, owner = owned[rng.randrange(len(owned))]
+            created = today - datetime.timedelta(days=rng.randrange(SCALE_OPPORTUNITY_DAYS))
+            stage = rng.choices(stages, weights)[0]
+            if stage in ("won", "lost"):  # closed from a stage of the flow
+                path = flow[:rng.choice([1, 3, 4, 5]) if stage == "won"
+                            else rng.randint(1, 5)] + [stage]
+            else:
+                path = flow[:flow.index(stage) + 1]
+            at, old = created, ""
+            for new in path:
+                if old:
+                    at = min(at + datetime.timedelta(days=rng.randint(1, 20)), today)
+                changes.append((opportunity_pk, old, new, owner, moment(at, 11), ""))
+                old = new
+            closed = stage in ("won", "lost")
+            evaluated = stage == "evaluated" or (closed and rng.random() < 0.5)
+            title, need = NEEDS[rng.randrange(len(NEEDS))]
+            reasons = WIN_REASONS if stage == "won" else LOSE_REASONS
+            opportunities.append((
+                opportunity_pk, customer, owner, title, need,
+                money(rng.randint(2, 120) * 500_000),
+                day_value(created + datetime.timedelta(days=rng.randint(30, 150))), stage,
+                reasons[rng.randrange(len(reasons))] if closed else "",
+                moment(at, 11) if closed else None,
+                rng.randint(1, 5) if evaluated else None,
+                LESSONS[rng.randrange(len(LESSONS))] if evaluated else "",
+                moment(at, 18) if evaluated else None, None, owner, moment(created, 11),
+                now_value))
+            opportunity_pk += 1
+        with transaction.atomic():
+            _insert_rows(Opportunity, opportunity_cols, opportunities)
+            _insert_rows(OpportunityStageChange, change_cols, changes)
+        counts["opportunities"] += len(opportunities)
+        counts["stage_changes"] += len(changes)
+    if not sqlite:  # primary keys were given: move the sequences past them
+        with connection.cursor() as cursor:
+            for sql in ops.sequence_reset_sql(no_style(), [
+                    ContractNumber, Contract, Payment, Opportunity]):
+                cursor.execute(sql)
+    return counts
