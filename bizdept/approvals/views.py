@@ -82,14 +82,10 @@ class MyRequestsPage(ListPage):
     default_sort = "-created_at"
     empty_text = gettext_lazy("You have not asked for any approval yet.")
     columns = REQUEST_COLUMNS
+    tab = "mine"
 
     def rows(self):
         return selectors.my_requests(self.request.user)
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["tab"] = "mine"
-        return context
 
 
 class RequestDetailPage(DetailPage):

@@ -75,6 +75,8 @@ class ListPage(LoginRequiredMixin, TemplateView):
     fragment_template = "partials/list.html#table"  # what htmx gets: table and pagination
     empty_text: Any = _("Nothing here yet.")
     create: tuple[str, Any, str] | None = None  # (url name, button label, capability)
+    create_needs_employee = False  # the service refuses a login without an employee
+    tab: str = ""  # which tab of the page's tab bar is active, if it has one
 
     def rows(self):
         """Scoped queryset of the rows; subclasses start from their selector."""
@@ -138,6 +140,7 @@ class ListPage(LoginRequiredMixin, TemplateView):
             empty_text=self.empty_text,
             querystring=query.urlencode(),
             filtered=bool(self.filterset is not None and self.filterset.form.has_changed()),
+            tab=self.tab,
             **self._create_button(),
         )
         return context
@@ -146,10 +149,12 @@ class ListPage(LoginRequiredMixin, TemplateView):
         """The "New …" button, for those whose roles allow creating (the view checks too)."""
         if self.create is None:
             return {}
-        from bizdept.org.scope import capabilities_of
+        from bizdept.org.scope import capabilities_of, employee_of
 
         url_name, label, capability = self.create
         if capability is not None and capability not in capabilities_of(self.request.user):
+            return {}
+        if self.create_needs_employee and employee_of(self.request.user) is None:
             return {}
         return {"create_url": reverse(url_name), "create_label": label}
 

@@ -51,13 +51,13 @@ class ProductListPage(ListPage):
     empty_text = gettext_lazy("No product matches these filters.")
     create = ("sales:product_create", gettext_lazy("New product"), Capability.MANAGE_PRODUCTS)
     columns = PRODUCT_COLUMNS
+    tab = "products"
 
     def rows(self):
         return selectors.product_list(user=self.request.user)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["tab"] = "products"
         if PRODUCT_IMPORT.may_import(self.request.user):
             context["import_url"] = reverse("sales:product_import")
         return context
@@ -157,6 +157,7 @@ class CategoryListPage(ListPage):
     empty_text = gettext_lazy("No category yet.")
     create = ("sales:category_create", gettext_lazy("New category"),
               Capability.MANAGE_PRODUCTS)
+    tab = "categories"
     columns = [
         Column("name", gettext_lazy("Category name"), sort="name"),
         Column("parent.name", gettext_lazy("Parent category"), sort="parent__name"),
@@ -169,7 +170,6 @@ class CategoryListPage(ListPage):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["tab"] = "categories"
         context["can_manage"] = services.can_manage_products(self.request.user)
         return context
 
@@ -229,18 +229,12 @@ class ContractNumberListPage(ListPage):
     default_sort = "-number"
     empty_text = gettext_lazy("No contract number matches these filters.")
     create = ("sales:number_issue", gettext_lazy("Issue numbers"), None)
+    create_needs_employee = True
     columns = NUMBER_COLUMNS
     tab = "register"
 
     def rows(self):
         return selectors.contract_number_list(user=self.request.user)
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["tab"] = self.tab
-        if employee_of(self.request.user) is None:
-            context.pop("create_url", None)
-        return context
 
 
 class MyContractNumbersPage(ContractNumberListPage):
@@ -383,17 +377,12 @@ class OpportunityListPage(ListPage):
     default_sort = "-created_at"
     empty_text = gettext_lazy("No opportunity matches these filters.")
     create = ("sales:opportunity_create", gettext_lazy("New opportunity"), None)
+    create_needs_employee = True
     columns = OPPORTUNITY_COLUMNS
+    tab = "opportunities"
 
     def rows(self):
         return selectors.opportunity_list(user=self.request.user)
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["tab"] = "opportunities"
-        if employee_of(self.request.user) is None:
-            context.pop("create_url", None)
-        return context
 
 
 class OpportunityDetailPage(DetailPage):
@@ -717,17 +706,12 @@ class ContractListPage(ListPage):
     default_sort = "-signed_on"
     empty_text = gettext_lazy("No contract matches these filters.")
     create = ("sales:contract_create", gettext_lazy("New contract"), None)
+    create_needs_employee = True
     columns = CONTRACT_COLUMNS
+    tab = "contracts"
 
     def rows(self):
         return selectors.contract_list(user=self.request.user)
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["tab"] = "contracts"
-        if employee_of(self.request.user) is None:
-            context.pop("create_url", None)
-        return context
 
 
 class ContractDetailPage(DetailPage):
@@ -1170,18 +1154,12 @@ class MyExpensesPage(ListPage):
     default_sort = "-spent_on"
     empty_text = gettext_lazy("No expense claim here yet.")
     create = ("sales:expense_create", gettext_lazy("New expense claim"), None)
+    create_needs_employee = True
     columns = EXPENSE_COLUMNS
     tab = "mine"
 
     def rows(self):
         return selectors.my_expenses(user=self.request.user)
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["tab"] = self.tab
-        if employee_of(self.request.user) is None:
-            context.pop("create_url", None)
-        return context
 
 
 class TeamExpensesPage(MyExpensesPage):
