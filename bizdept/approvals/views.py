@@ -2,18 +2,16 @@
 the decision form, my delegations, and the policies. Parse, call a service or selector,
 render."""
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from bizdept.core.errors import DomainError
-from bizdept.core.pages import Column, DetailPage, ListPage, form_page, posted
+from bizdept.core.pages import Column, DetailPage, ListPage, form_page, post_action, posted
 from bizdept.org.models import Employee
 from bizdept.org.scope import employee_of
 
@@ -236,13 +234,10 @@ def delegation_create(request):
 @require_POST
 def delegation_end(request, pk):
     delegation = selectors.delegation_get(request.user, pk)
-    try:
-        services.delegation_end(delegation=delegation, by=request.user)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("The delegation has ended."))
-    return redirect("approvals:delegation_list")
+    return post_action(request, lambda: services.delegation_end(delegation=delegation,
+                                                                by=request.user),
+                       success=_("The delegation has ended."),
+                       url=reverse("approvals:delegation_list"))
 
 
 @login_required

@@ -193,6 +193,24 @@ def add_domain_errors(form, exc) -> None:
             form.add_error(name if name in form.fields else None, message)
 
 
+def post_action(request, call, *, success, url, failure_url=None):
+    """The one flow of a button that POSTs an action (start, close, pay, remove…):
+    ``call()`` runs the service; a DomainError becomes an error message, success its
+    message; either way the browser goes back to ``url`` (or ``failure_url``)."""
+    from django.contrib import messages
+    from django.shortcuts import redirect
+
+    from .errors import DomainError
+
+    try:
+        call()
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(failure_url or url)
+    messages.success(request, success)
+    return redirect(url)
+
+
 def posted(request):
     """Form data for a bound form on POST (even an empty one), else None."""
     return request.POST if request.method == "POST" else None

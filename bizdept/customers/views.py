@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from bizdept.core.errors import DomainError
 from bizdept.core.excel import xlsx_response
 from bizdept.core.pages import (
     Column,
@@ -25,6 +24,7 @@ from bizdept.core.pages import (
     ListPage,
     form_page,
     is_fragment_request,
+    post_action,
     posted,
     style_form,
 )
@@ -297,13 +297,11 @@ def customer_transfer(request):
 @require_POST
 def customer_claim(request, pk):
     customer = selectors.customer_get(user=request.user, pk=pk)
-    try:
-        services.customer_claim(customer=customer, by=request.user)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-        return redirect("customers:pool")
-    messages.success(request, _("%s is now yours.") % customer.name)
-    return redirect("customers:customer_detail", pk=customer.pk)
+    return post_action(request, lambda: services.customer_claim(customer=customer,
+                                                                by=request.user),
+                       success=_("%s is now yours.") % customer.name,
+                       url=reverse("customers:customer_detail", args=[customer.pk]),
+                       failure_url=reverse("customers:pool"))
 
 
 @login_required
@@ -485,13 +483,9 @@ def complaint_edit(request, pk):
 
 def _complaint_action(request, pk, action, message):
     complaint = selectors.complaint_get(user=request.user, pk=pk)
-    try:
-        action(complaint=complaint, by=request.user)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, message)
-    return redirect("customers:complaint_detail", pk=complaint.pk)
+    return post_action(request, lambda: action(complaint=complaint, by=request.user),
+                       success=message,
+                       url=reverse("customers:complaint_detail", args=[complaint.pk]))
 
 
 @login_required

@@ -11,7 +11,16 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from bizdept.core.errors import DomainError
-from bizdept.core.pages import Column, DetailPage, ListPage, form_page, posted
+from bizdept.core.pages import (
+    Column,
+    DetailPage,
+    ListPage,
+    add_domain_errors,
+    form_page,
+    is_fragment_request,
+    post_action,
+    posted,
+)
 from bizdept.imports.services import export_response
 from bizdept.org.choices import Capability
 from bizdept.org.scope import employee_of
@@ -123,13 +132,9 @@ def product_edit(request, pk):
 
 def _product_action(request, pk, action, message):
     product = selectors.product_get(user=request.user, pk=pk)
-    try:
-        action(product=product, by=request.user)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, message % product.code)
-    return redirect("sales:product_detail", pk=product.pk)
+    return post_action(request, lambda: action(product=product, by=request.user),
+                       success=message % product.code,
+                       url=reverse("sales:product_detail", args=[product.pk]))
 
 
 @login_required
@@ -597,13 +602,9 @@ def solution_line_edit(request, pk):
 @require_POST
 def solution_line_remove(request, pk):
     line = selectors.line_get(user=request.user, pk=pk)
-    try:
-        services.solution_line_remove(line=line, by=request.user)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("Line removed."))
-    return redirect("sales:opportunity_detail", pk=line.opportunity_id)
+    return post_action(request, lambda: services.solution_line_remove(line=line, by=request.user),
+                       success=_("Line removed."),
+                       url=reverse("sales:opportunity_detail", args=[line.opportunity_id]))
 
 
 def _funnel_chart(funnel) -> dict:
@@ -664,7 +665,6 @@ from decimal import Decimal  # noqa: E402
 from django.http import FileResponse  # noqa: E402
 
 from bizdept.core.money import rmb_upper  # noqa: E402
-from bizdept.core.pages import add_domain_errors, is_fragment_request  # noqa: E402
 
 from .choices import AGING_BUCKETS, CONTRACT_EDITABLE, ContractStatus  # noqa: E402
 from .filters import ContractFilterSet  # noqa: E402
@@ -820,13 +820,10 @@ def contract_line_remove(request, pk, line_pk):
     line = contract.lines.filter(pk=line_pk).first()
     if line is None:
         raise Http404
-    try:
-        services.contract_line_remove(contract=contract, by=request.user, line=line)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("Line removed."))
-    return redirect("sales:contract_detail", pk=contract.pk)
+    return post_action(
+        request, lambda: services.contract_line_remove(contract=contract, by=request.user,
+                                                       line=line),
+        success=_("Line removed."), url=_contract_url(contract))
 
 
 @login_required
@@ -849,13 +846,8 @@ def contract_report(request, pk):
 
 def _contract_post(request, pk, action, message):
     contract = _contract(request, pk)
-    try:
-        action(contract=contract, by=request.user)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, message % contract.number.number)
-    return redirect("sales:contract_detail", pk=contract.pk)
+    return post_action(request, lambda: action(contract=contract, by=request.user),
+                       success=message % contract.number.number, url=_contract_url(contract))
 
 
 @login_required
@@ -1231,13 +1223,8 @@ def expense_edit(request, pk):
 
 def _claim_action(request, pk, action, message):
     claim = selectors.expense_get(user=request.user, pk=pk)
-    try:
-        action(claim=claim, by=request.user)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, message)
-    return redirect("sales:expense_detail", pk=claim.pk)
+    return post_action(request, lambda: action(claim=claim, by=request.user), success=message,
+                       url=reverse("sales:expense_detail", args=[claim.pk]))
 
 
 @login_required
@@ -1276,7 +1263,6 @@ def expense_budgets(request):
             try:
                 services.expense_budget_set(by=request.user, **form.cleaned_data)
             except DomainError as exc:
-                from bizdept.core.pages import add_domain_errors
 
                 add_domain_errors(form, exc)
             else:
