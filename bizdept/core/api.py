@@ -284,6 +284,17 @@ class BodyIn(Schema):
 
 
 
+def body_ref(rows, pk, field: str, message):
+    """The row a body names by id among ``rows`` (scope them: a row the user may not see
+    is unknown too); an unknown id is a bad value of that field (400), never a 500."""
+    if pk is None:
+        return None
+    found = rows.filter(pk=pk).first()
+    if found is None:
+        raise DomainError(message, field=field, code="unknown")
+    return found
+
+
 def filter_errors(filterset) -> DomainError:
     errors = {name: [str(m) for m in msgs] for name, msgs in filterset.errors.items()}
     return DomainError(next(iter(errors.values()))[0] if errors else _("Invalid filter."),

@@ -29,6 +29,7 @@ from bizdept.core.api import (
     Paginated,
     QueryBool,
     Text,
+    body_ref,
     filter_errors,
     json_int,
 )
@@ -321,12 +322,8 @@ def _fresh_customer(request, pk: int) -> dict:
 
 def _employee(pk: int | None, field: str) -> Employee | None:
     """The employee a body names by id; an unknown id is a bad value of that field."""
-    if pk is None:
-        return None
-    found = Employee.objects.select_related("unit").filter(pk=pk).first()
-    if found is None:
-        raise DomainError(_("There is no employee with this id."), field=field, code="unknown")
-    return found
+    return body_ref(Employee.objects.select_related("unit"), pk, field,
+                    _("There is no employee with this id."))
 
 
 def _employees(ids: list[int], field: str) -> list[Employee]:

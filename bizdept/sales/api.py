@@ -30,6 +30,7 @@ from bizdept.core.api import (
     Paginated,
     QueryBool,
     Text,
+    body_ref,
     filter_errors,
     json_int,
 )
@@ -586,23 +587,15 @@ def _opportunity_detail(request, pk) -> dict:
     }
 
 
-def _sal_lookup(model, pk, field, message, **related):
-    if pk is None:
-        return None
-    found = model.objects.filter(pk=pk).select_related(*related.get("related", ())).first()
-    if found is None:
-        raise DomainError(message, field=field, code="unknown")
-    return found
-
-
-def _sal_customer(pk):
-    return _sal_lookup(Customer, pk, "customer", _("There is no customer with this id."),
-                   related=("owner__unit",))
+def _sal_customer(request, pk):
+    """A customer the user sees; any other id is unknown (no existence leak)."""
+    return body_ref(Customer.objects.visible_to(request.user).select_related("owner__unit"),
+                    pk, "customer", _("There is no customer with this id."))
 
 
 def _sal_employee(pk, field):
-    return _sal_lookup(Employee, pk, field, _("There is no employee with this id."),
-                   related=("unit",))
+    return body_ref(Employee.objects.select_related("unit"), pk, field,
+                    _("There is no employee with this id."))
 
 
 _OPPORTUNITY_ORDERING = {"created_at", "expected_close_on", "expected_amount"}
@@ -628,7 +621,7 @@ def opportunity_list(request, filters: Query[OpportunityFilterIn]):
              summary="Collect a customer's need (new opportunity)")
 def opportunity_create(request, payload: OpportunityIn):
     data = payload.dict()
-    data["customer"] = _sal_customer(data["customer"])
+    data["customer"] = _sal_customer(request, data["customer"])
     data["owner"] = _sal_employee(data["owner"], "owner")
     opportunity = services.opportunity_create(by=request.user, **data)
     return Status(201, _opportunity_detail(request, opportunity.pk))
@@ -739,8 +732,8 @@ def opportunity_evaluate(request, opportunity_id: ObjectId, payload: EvaluateIn)
 def solution_line_add(request, opportunity_id: ObjectId, payload: SolutionLineIn):
     """Only while the solution is drafted (400 naming ``stage``)."""
     opportunity = selectors.opportunity_find(user=request.user, pk=opportunity_id)
-    product = _sal_lookup(Product, payload.product, "product",
-                      _("There is no product with this id."))
+    product = body_ref(Product.objects.all(), payload.product, "product",
+                       _("There is no product with this id."))
     line = services.solution_line_add(opportunity=opportunity, by=request.user,
                                       product=product, quantity=payload.quantity,
                                       unit_price=payload.unit_price,
@@ -895,7 +888,7 @@ def expense_list(request, filters: Query[ExpenseFilterIn]):
              "claim")
 def expense_create(request, payload: ExpenseIn):
     data = payload.dict()
-    data["customer"] = _sal_customer(data["customer"])
+    data["customer"] = _sal_customer(request, data["customer"])
     claim = services.expense_claim_create(by=request.user, **data)
     return Status(201, _expense_detail(request, claim.pk))
 
@@ -912,7 +905,7 @@ def expense_update(request, expense_id: ObjectId, payload: ExpensePatch):
     claim = selectors.expense_find(user=request.user, pk=expense_id)
     data = payload.dict(exclude_unset=True)
     if "customer" in data:
-        data["customer"] = _sal_customer(data["customer"])
+        data["customer"] = _sal_customer(request, data["customer"])
     services.expense_claim_update(claim=claim, by=request.user, **data)
     return _expense_detail(request, expense_id)
 

@@ -323,3 +323,17 @@ def test_budget_page_sets_budgets_for_people_in_scope(as_user, dept):
     assert as_user(dept.sales).post(reverse("sales:expense_budgets"),
                                     {"employee": dept.sales.pk, "period": MONTH,
                                      "amount": "1"}).status_code == 403
+
+
+def test_api_a_customer_out_of_scope_is_unknown_not_forbidden(as_user, dept):
+    """Naming another team's customer by id tells nothing about it (ORG-4)."""
+    theirs = make_customer(dept.other_sales)
+    client = as_user(dept.sales)
+    body = error(send(client, "post", "/opportunities",
+                      {"customer": theirs.pk, "title": "越界", "expected_amount": "1000",
+                       "expected_close_on": TODAY.isoformat()}), 400, "customer")
+    assert theirs.name not in json.dumps(body, ensure_ascii=False)
+    mine = make_customer(dept.sales)
+    ok(send(client, "post", "/opportunities",
+            {"customer": mine.pk, "title": "节能改造", "expected_amount": "1000",
+             "expected_close_on": TODAY.isoformat()}), 201)
