@@ -7,7 +7,9 @@ from bizdept.core.api import AUTH, install_error_handlers
 from bizdept.customers.api import router as customers_router
 from bizdept.imports.api import router as imports_router
 from bizdept.org.api import router as org_router
+from bizdept.reports.api import router as reports_router
 from bizdept.sales.api import router as sales_router
+from bizdept.targets.api import router as targets_router
 
 api = NinjaAPI(
     title="bizdept API",
@@ -30,3 +32,5 @@ api.add_router("/", imports_router)  # Excel imports (CUS-12)
 api.add_router("/", customers_router)
 api.add_router("/", sales_router)  # products, contract numbers (SAL)
 api.add_router("/", approvals_router)  # the approval engine (SAL-3)
+api.add_router("/", targets_router)  # target plans, tracking, rankings (TGT)
+api.add_router("/", reports_router)  # role dashboards (RPT-1)

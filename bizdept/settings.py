@@ -70,6 +70,9 @@ INSTALLED_APPS = [
     "bizdept.customers",
     "bizdept.sales",
     "bizdept.approvals",
+    "bizdept.kpi",
+    "bizdept.targets",
+    "bizdept.reports",
 ]
 
 MIDDLEWARE = [

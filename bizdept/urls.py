@@ -20,6 +20,8 @@ urlpatterns = [
     path("sales/", include("bizdept.sales.urls")),  # products, contract numbers (SAL)
     path("imports/", include("bizdept.imports.urls")),  # Excel import jobs (CUS-12)
     path("approvals/", include("bizdept.approvals.urls")),  # the approval engine (SAL-3)
+    path("targets/", include("bizdept.targets.urls")),  # plans, tracking, rankings (TGT)
+    path("reports/", include("bizdept.reports.urls")),  # role dashboards (RPT)
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

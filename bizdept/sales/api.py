@@ -963,7 +963,7 @@ def budget_set(request, payload: BudgetIn):
 def budget_use(request, filters: Query[BudgetUseIn]):
     """Per person in your money scope: budget, approved (and paid), pending, remaining and
     how far over."""
-    from .periods import period_bounds
+    from bizdept.core.periods import period_bounds
 
     since, until = period_bounds(filters.period)
     rows = selectors.budget_use(user=request.user, period=filters.period)

@@ -492,7 +492,7 @@ def build_expenses(ctx) -> int:
     """Monthly budgets for the past year per salesperson; claims against them."""
     from .choices import ExpenseCategory, ExpenseStatus
     from .models import ExpenseBudget, ExpenseClaim
-    from .periods import month_of
+    from bizdept.core.periods import month_of
 
     rng = ctx.rng
     finance = ctx.by_username.get("finance") or _director(ctx)

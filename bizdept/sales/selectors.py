@@ -611,7 +611,7 @@ def collection_rate(*, user, since: datetime.date, until: datetime.date, unit=No
 # === Expenses (SAL-7) ===================================================================
 from .choices import EXPENSE_PENDING, EXPENSE_SPENT  # noqa: E402 - this section's imports
 from .models import ExpenseBudget, ExpenseClaim  # noqa: E402
-from .periods import period_bounds  # noqa: E402
+from bizdept.core.periods import period_bounds  # noqa: E402
 
 
 def expense_list(*, user):

@@ -1533,7 +1533,7 @@ from .choices import (  # noqa: E402
     ExpenseStatus,
 )
 from .models import ExpenseBudget, ExpenseClaim  # noqa: E402
-from .periods import clean_period, month_of, period_bounds, quarter_of  # noqa: E402
+from bizdept.core.periods import clean_period, month_of, period_bounds, quarter_of  # noqa: E402
 
 EXPENSE_TYPE = "sales.expense"
 EXPENSE_FIELDS = {"category", "amount", "spent_on", "description", "customer"}

@@ -358,7 +358,7 @@ from .forms import (  # noqa: E402
     SolutionLineForm,
 )
 from .models import Product  # noqa: E402
-from .periods import current_month, period_bounds  # noqa: E402
+from bizdept.core.periods import current_month, period_bounds  # noqa: E402
 
 OPPORTUNITY_COLUMNS = [
     Column("title", gettext_lazy("Opportunity subject"), sort="title"),

@@ -16,7 +16,7 @@ from bizdept.approvals.selectors import document_history
 from bizdept.core.errors import DomainError
 from bizdept.sales import selectors, services
 from bizdept.sales.choices import ExpenseStatus
-from bizdept.sales.periods import month_of, period_bounds, quarter_of
+from bizdept.core.periods import month_of, period_bounds, quarter_of
 
 from .factories import decide, make_claim
 
