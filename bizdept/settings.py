@@ -108,6 +108,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "bizdept.core.context_processors.navigation",
             ],
+            "builtins": ["bizdept.core.templatetags.figures"],
         },
     }
 ]

@@ -1,19 +1,11 @@
-"""Money as the sales pages show it: to the cent, with thousands separators."""
+"""Template helpers of the sales pages (money itself is the builtin ``money`` filter of
+``bizdept.core.templatetags.figures``)."""
 
 from django import template
 
-from bizdept.core.money import to_cents
 from bizdept.sales.pricing import margin_rate as _margin_rate
 
 register = template.Library()
-
-
-@register.filter
-def money(value) -> str:
-    """12345.6 → "12,345.60"; None → "—"."""
-    if value is None or value == "":
-        return "—"
-    return f"{to_cents(value):,.2f}"
 
 
 @register.simple_tag
