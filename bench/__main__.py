@@ -118,6 +118,14 @@ def main(argv=None) -> int:
     rows += duplicates.duplicate_rows(args.size, args.checks)
     log("receivables aging (SAL-6) for the director, funnel (SAL-2) for a division")
     rows += sales.sales_rows(args.size)
+    from . import targets  # noqa: PLC0415 - target tracking (TGT-5)
+
+    log("target tracking (TGT-5): every person and unit, a quarter, six metrics, vs naive")
+    rows += targets.tracking_rows(args.size)
+    from . import reports  # noqa: PLC0415 - role dashboards (RPT-1)
+
+    log("role dashboards (RPT-1): the director's, a division head's")
+    rows += reports.report_rows(args.size)
     if args.import_rows:
         log(f"Excel import (CUS-12) of {args.import_rows:,} customers, bizdept and "
             "django-import-export, each on a fresh database")

@@ -35,10 +35,16 @@ class CustomerFilterSet(django_filters.FilterSet):
     region = django_filters.CharFilter(label=_("Region"), lookup_expr="icontains")
     overdue = YesNoFilter(label=_("Revisit overdue"), method="is_overdue")
     pool = YesNoFilter(label=_("In the public pool"), method="in_pool")
+    # Local dates (settings.TIME_ZONE), as the new-customers figure counts them (TGT-5).
+    created_from = django_filters.DateFilter(label=_("Created from"), field_name="created_at",
+                                             lookup_expr="date__gte")
+    created_to = django_filters.DateFilter(label=_("Created until"), field_name="created_at",
+                                           lookup_expr="date__lte")
 
     class Meta:
         model = Customer
-        fields = ["q", "stage", "grade", "owner", "unit", "region", "overdue", "pool"]
+        fields = ["q", "stage", "grade", "owner", "unit", "region", "overdue", "pool",
+                  "created_from", "created_to"]
 
     def __init__(self, *args, request=None, **kwargs):
         super().__init__(*args, request=request, **kwargs)

@@ -32,6 +32,10 @@ def home(request):
             mentor=me.mentor,
             visible_count=selectors.employee_list(user=request.user).active().count(),
         )
+        # RPT-1: the home page is the dashboard of the user's role; the org card follows.
+        from bizdept.reports.views import dashboard_context
+
+        context.update(dashboard_context(request))
     return render(request, "org/home.html", context)
 
 

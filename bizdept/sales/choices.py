@@ -131,6 +131,10 @@ CONTRACT_TRANSITIONS: dict[str, frozenset[str]] = {
 CONTRACT_EDITABLE = frozenset({ContractStatus.DRAFT, ContractStatus.APPROVED})
 CONTRACT_SIGNED = frozenset({ContractStatus.SIGNED, ContractStatus.EXECUTING,
                              ContractStatus.COMPLETED, ContractStatus.TERMINATED})
+# Counted as business won (revenue, gross margin: bizdept.kpi.measures): signed and not
+# terminated. A terminated contract stops counting, in the period it was signed in.
+CONTRACT_COUNTED = frozenset({ContractStatus.SIGNED, ContractStatus.EXECUTING,
+                              ContractStatus.COMPLETED})
 
 
 class AmendmentStatus(models.TextChoices):

@@ -151,10 +151,21 @@ class ExpenseFilterSet(django_filters.FilterSet):
                                            lookup_expr="gte")
     spent_to = django_filters.DateFilter(label=_("Spent until"), field_name="spent_on",
                                          lookup_expr="lte")
+    # Approved or paid: what counts as spent against a budget or an expense target.
+    spent = YesNoFilter(label=_("Counted as spent"), method="is_spent")
 
     class Meta:
         model = ExpenseClaim
-        fields = ["q", "status", "category", "employee", "unit", "spent_from", "spent_to"]
+        fields = ["q", "status", "category", "employee", "unit", "spent_from", "spent_to",
+                  "spent"]
+
+    def is_spent(self, queryset, name, value):
+        from .choices import EXPENSE_SPENT
+
+        if value is None:
+            return queryset
+        spent = Q(status__in=EXPENSE_SPENT)
+        return queryset.filter(spent) if value else queryset.exclude(spent)
 
     def __init__(self, *args, request=None, **kwargs):
         super().__init__(*args, request=request, **kwargs)
@@ -216,10 +227,21 @@ class ContractFilterSet(django_filters.FilterSet):
                                             lookup_expr="gte")
     signed_to = django_filters.DateFilter(label=_("Signed until"), field_name="signed_on",
                                           lookup_expr="lte")
+    # Signed and not terminated: the contracts revenue and gross margin count (TGT-5).
+    counted = YesNoFilter(label=_("Counted as revenue"), method="is_counted")
 
     class Meta:
         model = Contract
-        fields = ["q", "status", "owner", "unit", "customer", "signed_from", "signed_to"]
+        fields = ["q", "status", "owner", "unit", "customer", "signed_from", "signed_to",
+                  "counted"]
+
+    def is_counted(self, queryset, name, value):
+        from .choices import CONTRACT_COUNTED
+
+        if value is None:
+            return queryset
+        counted = Q(status__in=CONTRACT_COUNTED)
+        return queryset.filter(counted) if value else queryset.exclude(counted)
 
     def __init__(self, *args, request=None, **kwargs):
         super().__init__(*args, request=request, **kwargs)

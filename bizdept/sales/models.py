@@ -462,7 +462,9 @@ class Contract(models.Model):
                 | Q(ends_on__gte=models.F("starts_on")), name="contract_dates_in_order"),
         ]
         indexes = [models.Index(fields=["owner", "status"], name="contract_owner_status"),
-                   models.Index(fields=["customer", "status"], name="contract_customer")]
+                   models.Index(fields=["customer", "status"], name="contract_customer"),
+                   # A person's revenue and margin for a period (bizdept.kpi.measures).
+                   models.Index(fields=["owner", "signed_on"], name="contract_owner_signed")]
 
     def __str__(self):
         return f"{self.number.number} {self.title}" if self.number_id else self.title
