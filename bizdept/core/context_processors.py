@@ -28,6 +28,12 @@ NAVIGATION = [
         ("sales:contract_list", _("Contracts"), None),  # SAL-5
         ("sales:receivables", _("Receivables"), None),  # SAL-6
     ]),
+    ("targets", _("Targets"), [  # TGT
+        ("targets:my_targets", _("My targets"), None),  # TGT-5
+        ("targets:tracking", _("Target tracking"), None),
+        ("targets:rankings", _("Rankings"), None),  # TGT-6
+        ("targets:plan_list", _("Target plans"), None),  # TGT-1..4
+    ]),
     ("approvals:inbox", _("Approvals"), None),  # SAL-3; badge: steps waiting for me
     ("organization", _("Organization"), [
         ("org:employee_list", _("People"), None),

@@ -502,3 +502,16 @@ def test_submit_a_plan_that_adds_up_then_revise_it(as_user, dept, plan):
     body = client.get(reverse("targets:plan_detail", args=[revision.pk])).content.decode()
     assert 'id="revision-of"' in body and "takes over a key account" in body
     assert reverse("targets:plan_detail", args=[plan.pk]) in body  # in the versions
+
+
+def test_director_submits_and_the_default_policy_approves_at_once(as_user, dept, plan):
+    """Under the default policy the director's own step is skipped (the engine never asks
+    requesters to approve themselves), so the plan is in force at once."""
+    from bizdept.approvals.demo import ensure_default_policies
+
+    ensure_default_policies()
+    _complete(plan, dept)
+    response = as_user(dept.director).post(reverse("targets:plan_submit", args=[plan.pk]))
+    assert response.status_code == 302
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.APPROVED
