@@ -624,7 +624,7 @@ def panel_divisions(frame: Frame) -> Panel:
     divisions: dict[int, dict] = {}
     for metric in Metric.values:
         report = _tracking().tracking(user=frame.user, metric=metric, period=frame.period,
-                                      unit=frame.unit, as_of=frame.as_of)
+                                      unit=frame.unit, as_of=frame.as_of, depth=1)
         for row in report.rows:
             if row.kind != "unit" or row.depth != 1:
                 continue

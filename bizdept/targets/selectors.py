@@ -704,8 +704,8 @@ class _Cell:
 _PERSON_FIELDS = ("id", "number", "name", "unit_id", "status")
 
 
-def tracking(*, user, metric, period: str, unit=None, as_of: _dt.date | None = None
-             ) -> TrackingReport:
+def tracking(*, user, metric, period: str, unit=None, as_of: _dt.date | None = None,
+             depth: int | None = None) -> TrackingReport:
     """TGT-5: targets, actuals and pace for every unit and person of a subtree.
 
     ``unit`` is the top unit (default: the widest the user sees; a salesperson sees only
@@ -724,7 +724,10 @@ def tracking(*, user, metric, period: str, unit=None, as_of: _dt.date | None = N
       department for the metric and year); without one, the sum of the targets under it.
 
     Scope: the measure's records' scope (money metrics follow the money scope, so finance
-    sees them department-wide; customers and visits the sales scope). Queries: the scope's,
+    sees them department-wide; customers and visits the sales scope). ``depth`` keeps
+    only the rows that many levels below the top unit (1: the top unit and its direct
+    sub-units and people); the figures are the same, rows below are only not built.
+    Queries: the scope's,
     the top unit (0–1), the units and their members (2), the cells (1), those the plan
     counts here who have left or moved out of the subtree (0–1), the actuals (1), the
     calendar (1) — whatever the number of people."""
@@ -789,15 +792,16 @@ def tracking(*, user, metric, period: str, unit=None, as_of: _dt.date | None = N
                             working_days=len(days), elapsed_days=elapsed)
     zero = measure.zero
 
-    def person_row(person, depth, parent_id) -> TrackingRow:
+    def person_row(person, level, parent_id) -> TrackingRow:
         cell = person_cells.get(person.pk)
         row = TrackingRow(
-            kind="person", unit=units[placed[person.pk]], employee=person, depth=depth,
+            kind="person", unit=units[placed[person.pk]], employee=person, depth=level,
             realistic=cell.realistic if cell else zero, stretch=cell.stretch if cell else zero,
             actual=actuals.get(person.pk, zero), has_target=cell is not None,
-            parent_id=parent_id, left=person.status == _EmployeeStatus.LEFT,
-            explain_url=measure.explain_url(since=since, until=until, employee=person))
-        apply_figures(row, measure, len(days), elapsed)
+            parent_id=parent_id, left=person.status == _EmployeeStatus.LEFT)
+        if depth is None or level <= depth:  # deeper rows are only summed into their unit
+            row.explain_url = measure.explain_url(since=since, until=until, employee=person)
+            apply_figures(row, measure, len(days), elapsed)
         return row
 
     if root is None:
@@ -815,17 +819,21 @@ def tracking(*, user, metric, period: str, unit=None, as_of: _dt.date | None = N
     for group in by_unit.values():
         group.sort(key=lambda p: (p.status == _EmployeeStatus.LEFT, p.number))
 
-    def walk(u: _Unit, depth: int, parent_id) -> TrackingRow:
-        row = TrackingRow(kind="unit", unit=u, employee=None, depth=depth, realistic=zero,
+    def walk(u: _Unit, level: int, parent_id) -> TrackingRow:
+        shown = depth is None or level <= depth
+        row = TrackingRow(kind="unit", unit=u, employee=None, depth=level, realistic=zero,
                           stretch=zero, actual=zero, parent_id=parent_id,
-                          explain_url=measure.explain_url(since=since, until=until, unit=u))
-        report.rows.append(row)
+                          explain_url=measure.explain_url(since=since, until=until, unit=u)
+                          if shown else "")
+        if shown:
+            report.rows.append(row)
         below: list[TrackingRow] = []
         for person in by_unit.get(u.pk, []):
-            below.append(person_row(person, depth + 1, u.pk))
-            report.rows.append(below[-1])
+            below.append(person_row(person, level + 1, u.pk))
+            if depth is None or level + 1 <= depth:
+                report.rows.append(below[-1])
         for child in children.get(u.pk, []):
-            below.append(walk(child, depth + 1, u.pk))
+            below.append(walk(child, level + 1, u.pk))
         row.actual = sum((r.actual for r in below), zero)
         cell = unit_cells.get(u.pk)
         if cell is not None:
@@ -834,7 +842,8 @@ def tracking(*, user, metric, period: str, unit=None, as_of: _dt.date | None = N
             row.realistic = sum((r.realistic for r in below), zero)
             row.stretch = sum((r.stretch for r in below), zero)
             row.has_target = any(r.has_target for r in below)
-        apply_figures(row, measure, len(days), elapsed)
+        if shown:
+            apply_figures(row, measure, len(days), elapsed)
         return row
 
     walk(root, 0, None)

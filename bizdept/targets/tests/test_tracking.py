@@ -302,3 +302,20 @@ def test_my_targets_show_every_metric_for_year_quarter_and_month(revenue_plan, d
 def test_my_targets_outside_the_year_use_its_first_or_last_periods():
     assert selectors.current_periods(2027, D(2026, 10, 14)) == ["2027", "2027-Q1", "2027-01"]
     assert selectors.current_periods(2025, D(2026, 10, 14)) == ["2025", "2025-Q4", "2025-12"]
+
+
+@pytest.mark.parametrize("depth", [0, 1, 2])
+def test_depth_keeps_the_figures_and_drops_the_rows_below(revenue_plan, director, depth):
+    """``depth`` (the dashboard's divisions use 1) gives the same figures as the full
+    table for the rows it keeps, and only the rows that many levels below the top."""
+    full = selectors.tracking(user=director.user, metric="revenue", period=OCT, as_of=AS_OF)
+    short = selectors.tracking(user=director.user, metric="revenue", period=OCT,
+                               as_of=AS_OF, depth=depth)
+    kept = [(r.kind, r.id) for r in full.rows if r.depth <= depth]
+    assert [(r.kind, r.id) for r in short.rows] == kept
+    assert any(r.depth == depth for r in short.rows)
+    twins = {(r.kind, r.id): r for r in full.rows}
+    for row in short.rows:
+        twin = twins[(row.kind, row.id)]
+        assert (row.actual, row.realistic, row.achievement, row.pace, row.explain_url) == \
+            (twin.actual, twin.realistic, twin.achievement, twin.pace, twin.explain_url)
