@@ -107,6 +107,13 @@ def main(argv=None) -> int:
 
     django.setup()
     call_command("migrate", interactive=False, verbosity=0)  # an older bench DB stays usable
+    from django.db import connection
+
+    with connection.cursor() as cursor:  # statistics for a DB built before generate ran it
+        cursor.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")
+        if cursor.fetchone() is None:
+            log("ANALYZE (planner statistics; once)")
+            cursor.execute("ANALYZE")
 
     from . import duplicates, imports, load, numbers, report, sales, scope
 

@@ -464,6 +464,7 @@ class Contract(models.Model):
         indexes = [models.Index(fields=["owner", "status"], name="contract_owner_status"),
                    models.Index(fields=["customer", "status"], name="contract_customer"),
                    # A person's revenue and margin for a period (bizdept.kpi.measures).
+                   # Revenue of a period per person (kpi.measures).
                    models.Index(fields=["owner", "signed_on"], name="contract_owner_signed")]
 
     def __str__(self):

@@ -17,6 +17,12 @@ class Command(BaseCommand):
         if Unit.objects.exists():
             raise CommandError(_("The database is not empty; point DATABASE_URL at a new one."))
         ctx = build("scale", size)
+        # Planner statistics for the bulk-loaded tables: without them SQLite picks an index
+        # by its shape alone (e.g. contracts by status rather than by owner and date).
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
         self.stdout.write(_("Built size %(size)s: %(people)d people in %(teams)d teams.")
                           % {"size": size, "people": _count(), "teams": len(ctx.teams)})
         print_logins(self.stdout, ctx)
