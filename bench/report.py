@@ -87,3 +87,30 @@ def markdown(rows: list[Row]) -> str:
              "|" + "|".join("---" if i in (0, 6) else "---:" for i in range(len(COLUMNS))) + "|"]
     lines += ["| " + " | ".join(row.cells()) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def time_as(username: str, call, iterations: int, warmup: int = 1) -> dict:
+    """Median and p95 (ms) of ``call(user)`` for the login ``username``, loaded fresh each
+    run as a request would (nothing cached on it), after ``warmup`` untimed runs; the
+    query count comes from one extra, untimed run (capturing queries turns on the debug
+    cursor, which would add its own cost to the timings)."""
+    from time import perf_counter
+
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    User = get_user_model()
+    for _ in range(warmup):
+        call(User.objects.get(username=username))
+    timings, result = [], None
+    for _ in range(iterations):
+        user = User.objects.get(username=username)
+        start = perf_counter()
+        result = call(user)
+        timings.append((perf_counter() - start) * 1000)
+    user = User.objects.get(username=username)
+    with CaptureQueriesContext(connection) as captured:
+        call(user)
+    return {"median_ms": percentile(timings, 50), "p95_ms": percentile(timings, 95),
+            "queries": len(captured), "result": result}

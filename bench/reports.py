@@ -12,33 +12,10 @@ fresh (nothing cached on it); the query count comes from one extra, untimed run.
 
 from __future__ import annotations
 
-from time import perf_counter
-
-from .report import Row, percentile
+from .report import Row, time_as
 
 DIRECTOR = "director"
 DIVISION_HEAD = "manager1"  # the head of the first division (bizdept.org.demo.build_scale)
-
-
-def _measure(username: str, call, iterations: int, warmup: int) -> dict:
-    from django.contrib.auth import get_user_model
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    User = get_user_model()
-    for _ in range(warmup):
-        call(User.objects.get(username=username))
-    timings, result = [], None
-    for _ in range(iterations):
-        user = User.objects.get(username=username)  # cold, as in a request
-        start = perf_counter()
-        result = call(user)
-        timings.append((perf_counter() - start) * 1000)
-    user = User.objects.get(username=username)
-    with CaptureQueriesContext(connection) as captured:
-        call(user)
-    return {"median_ms": percentile(timings, 50), "p95_ms": percentile(timings, 95),
-            "queries": len(captured), "result": result}
 
 
 def _home_request(user):
@@ -74,7 +51,7 @@ def _plans() -> str:
 def director_rows(size: str, iterations: int = 5, warmup: int = 1) -> list[Row]:
     from bizdept.reports import selectors
 
-    figures = _measure(DIRECTOR, lambda user: selectors.dashboard(user=user), iterations,
+    figures = time_as(DIRECTOR, lambda user: selectors.dashboard(user=user), iterations,
                        warmup)
     board = figures["result"]
     panels = ", ".join(p.key for p in board.panels)
@@ -86,7 +63,7 @@ def director_rows(size: str, iterations: int = 5, warmup: int = 1) -> list[Row]:
     plain = {**settings.STORAGES, "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
     with override_settings(STORAGES=plain):
-        page = _measure(DIRECTOR, _home_request, iterations, warmup)
+        page = time_as(DIRECTOR, _home_request, iterations, warmup)
     size_kb = len(page["result"].content) / 1024
     return [
         Row(name=f"director dashboard, figures, size {size}", median_ms=figures["median_ms"],
@@ -106,7 +83,7 @@ def team_row(size: str, iterations: int = 5, warmup: int = 1) -> Row | None:
 
     if not get_user_model().objects.filter(username=DIVISION_HEAD).exists():
         return None
-    m = _measure(DIVISION_HEAD, lambda user: selectors.dashboard(user=user), iterations,
+    m = time_as(DIVISION_HEAD, lambda user: selectors.dashboard(user=user), iterations,
                  warmup)
     board = m["result"]
     return Row(name=f"division head dashboard, figures, size {size}", median_ms=m["median_ms"],

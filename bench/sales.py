@@ -9,41 +9,18 @@ the debug cursor and would add its own cost to the timings).
 
 from __future__ import annotations
 
-from time import perf_counter
-
-from .report import Row, percentile
+from .report import Row, time_as
 
 DIRECTOR = "director"
 DIVISION_HEAD = "manager1"  # the head of the first division (bizdept.org.demo.build_scale)
-
-
-def _time(username: str, call, iterations: int, warmup: int) -> dict:
-    from django.contrib.auth import get_user_model
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    User = get_user_model()
-    for _ in range(warmup):
-        call(User.objects.get(username=username))
-    timings, result = [], None
-    for _ in range(iterations):
-        user = User.objects.get(username=username)  # cold, as in a request
-        start = perf_counter()
-        result = call(user)
-        timings.append((perf_counter() - start) * 1000)
-    user = User.objects.get(username=username)
-    with CaptureQueriesContext(connection) as captured:
-        call(user)
-    return {"median_ms": percentile(timings, 50), "p95_ms": percentile(timings, 95),
-            "queries": len(captured), "result": result}
 
 
 def aging_row(size: str, iterations: int = 5, warmup: int = 1) -> Row:
     from bizdept.sales import selectors
     from bizdept.sales.models import PaymentPlan
 
-    m = _time(DIRECTOR, lambda user: selectors.receivables_aging(user=user), iterations,
-              warmup)
+    m = time_as(DIRECTOR, lambda user: selectors.receivables_aging(user=user), iterations,
+                warmup)
     report = m["result"]
     instalments = PaymentPlan.objects.filter(
         contract__status__in=selectors.RECEIVABLE).count()
@@ -51,7 +28,7 @@ def aging_row(size: str, iterations: int = 5, warmup: int = 1) -> Row:
         name=f"receivables aging, director, size {size}",
         median_ms=m["median_ms"], p95_ms=m["p95_ms"], queries=m["queries"],
         visible=instalments,
-        notes=(f"{instalments:,} instalments read; {len(report.overdue):,} overdue, "
+        notes=(f"{instalments:,} instalments, FIFO in SQL; {report.overdue.count():,} overdue, "
                f"{len(report.rows):,} people; overdue {report.overdue_total:,.0f}; "
                f"{iterations} runs, cold user"),
     )
@@ -74,7 +51,7 @@ def funnel_row(size: str, iterations: int = 20, warmup: int = 2) -> Row | None:
     def call(user):
         return selectors.opportunity_funnel(user=user, unit=unit, since=since)
 
-    m = _time(DIVISION_HEAD, call, iterations, warmup)
+    m = time_as(DIVISION_HEAD, call, iterations, warmup)
     funnel = m["result"]
     return Row(
         name=f"opportunity funnel, division, size {size}",
