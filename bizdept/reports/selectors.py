@@ -332,8 +332,7 @@ def _bucket_panel(key, title, report, more_url) -> Panel:
     return Panel(key=key, title=title, rows=rows, chart="aging", more_url=more_url,
                  columns=[Col("bucket", gettext_lazy("Days past due")),
                           Col("amount", gettext_lazy("Due and unpaid"), "money")],
-                 extra={"overdue_total": report.overdue_total, "not_due": report.not_due,
-                        "overdue_count": len(report.overdue)},
+                 extra={"overdue_total": report.overdue_total, "not_due": report.not_due},
                  note="" if report.overdue_total else _("Nothing is due and unpaid."))
 
 

@@ -1511,29 +1511,21 @@ def receivables_aging(request, filters: Query[AgingIn]):
             "people": report.rows}
 
 
-class _Rows:
-    """A list the paginator slices and counts."""
-
-    def __init__(self, rows):
-        self.rows = rows
-
-    def count(self) -> int:
-        return len(self.rows)
-
-    def __getitem__(self, item):
-        return self.rows[item]
+def _overdue_out(row: dict) -> dict:
+    return {**row, "customer": {"id": row["customer_id"], "name": row["customer"]},
+            "owner": {"id": row["owner_id"], "number": row["owner_number"],
+                      "name": row["owner"]}}
 
 
 @router.get("/receivables/overdue", response={200: list[OverdueOut], **ERRORS},
             summary="Overdue instalments")
 @paginate(Paginated)
 def receivables_overdue(request, filters: Query[AgingIn]):
-    """Unpaid instalments at least a day past due, most overdue first."""
-    report = selectors.receivables_aging(user=request.user, unit=filters.unit,
+    """Unpaid instalments at least a day past due, most overdue first (read a page at a
+    time)."""
+    rows = selectors.overdue_instalments(user=request.user, unit=filters.unit,
                                          as_of=filters.as_of)
-    return _Rows([{**row, "customer": {"id": row["customer_id"], "name": row["customer"]},
-                   "owner": {"id": row["owner_id"], "number": row["owner_number"],
-                             "name": row["owner"]}} for row in report.overdue])
+    return Mapped(rows, _overdue_out)
 
 
 @router.get("/receivables/collection", response={200: CollectionOut, **ERRORS},

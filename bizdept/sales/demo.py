@@ -490,9 +490,10 @@ def build_opportunities(ctx, per_person: int = 6) -> int:
 
 def build_expenses(ctx) -> int:
     """Monthly budgets for the past year per salesperson; claims against them."""
+    from bizdept.core.periods import month_of
+
     from .choices import ExpenseCategory, ExpenseStatus
     from .models import ExpenseBudget, ExpenseClaim
-    from bizdept.core.periods import month_of
 
     rng = ctx.rng
     finance = ctx.by_username.get("finance") or _director(ctx)

@@ -256,7 +256,9 @@ def opportunity_owners(*, user):
 
 
 # === Contracts (SAL-5) ==================================================================
-from django.db.models import DecimalField, Exists, OuterRef, Subquery, Value  # noqa: E402
+from django.core.exceptions import EmptyResultSet  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.db.models import DecimalField, Exists, F, OuterRef, Subquery, Value  # noqa: E402
 from django.db.models.functions import Coalesce  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from django.utils.translation import gettext as _  # noqa: E402
@@ -458,26 +460,7 @@ class AgingReport:
     not_due: Decimal
     overdue_total: Decimal
     rows: list[dict] = field(default_factory=list)  # per person: their buckets
-    overdue: list[dict] = field(default_factory=list)  # unpaid instalments past due
-
-
-def _instalments(user, unit, as_of) -> tuple[list[dict], dict[int, Decimal]]:
-    """Every instalment of the receivable contracts in scope (one query) and the money
-    received per contract by ``as_of`` (one aggregate query)."""
-    unit = unit_for_filter(unit)
-    plans = (_in_unit(PaymentPlan.objects.visible_to(user), unit, "contract__owner")
-             .filter(contract__status__in=RECEIVABLE)
-             .order_by("contract_id", "due_on", "seq")
-             .values("contract_id", "seq", "due_on", "amount", "contract__number__number",
-                     "contract__customer_id", "contract__customer__name",
-                     "contract__owner_id", "contract__owner__name",
-                     "contract__owner__number", "contract__owner__unit_id",
-                     "contract__owner__unit__name"))
-    paid_rows = (_in_unit(Payment.objects.visible_to(user), unit, "contract__owner")
-                 .filter(contract__status__in=RECEIVABLE, received_on__lte=as_of)
-                 .order_by().values("contract_id").annotate(total=Sum("amount")))
-    paid = {r["contract_id"]: to_cents(r["total"]) for r in paid_rows}
-    return list(plans), paid
+    overdue: OverdueInstalments | list = field(default_factory=list)  # read when used
 
 
 def bucket_of(days: int) -> str:
@@ -487,69 +470,237 @@ def bucket_of(days: int) -> str:
     return AGING_BUCKETS[0][0]
 
 
+# Aging is computed in the database, FIFO included, so no instalment is read into Python.
+# Payments go to a contract's instalments oldest due first (due date, then number), so
+# what is unpaid of the instalments due by a day t is
+#     U(t) = max(0, S(t) − max(paid, 0))
+# with S(t) the running sum of the contract's instalments due by t and ``paid`` what was
+# received by ``as_of``; an instalment's unpaid rest is U at it minus U just before it.
+# A bucket is U at its later edge minus U at its earlier one, so the buckets need only
+# each contract's running sums at the buckets' edges (dates passed as parameters: no date
+# arithmetic in SQL); the overdue list needs the running sum at each instalment (a
+# window sum). Each amount becomes integer cents before it is summed, so every sum is
+# exact on SQLite (which keeps decimals as REAL) as on PostgreSQL.
+def _cents(sql: str) -> str:
+    return f"CAST(ROUND(({sql}) * 100) AS BIGINT)"
+
+
+def _yuan(cents) -> Decimal:
+    return Decimal(int(cents)).scaleb(-2)
+
+
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _paid_sql(contract_id: str) -> str:
+    """Cents received on the contract ``contract_id`` by the day of the next parameter,
+    never below 0 (reversals can take it there for a while; FIFO then pays nothing). A
+    subquery per contract: SQLite has no hash join, and this is its fastest way."""
+    received = f"SUM({_cents('p.amount')})"
+    return (f"(SELECT CASE WHEN {received} > 0 THEN {received} ELSE 0 END"
+            f" FROM {_table(Payment)} p"
+            f" WHERE p.contract_id = {contract_id} AND p.received_on <= %s)")
+
+
+def _plan_sql(user, unit: Unit | None, due_before=None) -> tuple[str, tuple] | None:
+    """SQL of the instalments of the receivable contracts in the money scope (the owner
+    rule of ``visible_to``, as for the instalments themselves; the unit filter), columns
+    cid, seq_no, due, amt; None for an empty scope. The contracts are an ``IN`` subquery,
+    so the instalments are read (and grouped) in the order of the contract index."""
+    contracts = (_in_unit(Contract.objects.visible_to(user), unit, "owner")
+                 .filter(status__in=RECEIVABLE).values("pk"))
+    rows = PaymentPlan.objects.filter(contract__in=contracts)
+    if due_before is not None:
+        rows = rows.filter(due_on__lt=due_before)
+    rows = rows.order_by().values(cid=F("contract_id"), seq_no=F("seq"), due=F("due_on"),
+                                  amt=F("amount"))
+    try:
+        return rows.query.sql_with_params()
+    except EmptyResultSet:
+        return None
+
+
+def _aging_by_owner(plan: tuple[str, tuple], as_of: datetime.date) -> list[tuple]:
+    """Per owner: id, name, unit name, then in cents what is unpaid in all and what is
+    unpaid of the instalments due by each bucket's edge (``as_of``, 31 days before, …).
+    One query: per contract its plan total, what of it falls due after each edge (a sum
+    that skips the many instalments due long ago) and what it was paid; then per owner."""
+    sql, params = plan
+    edges = [as_of - datetime.timedelta(days=first) for _key, first, _last in AGING_BUCKETS]
+    after = [f"after{i}" for i in range(len(edges))]
+    after_sums = "".join(
+        f", COALESCE(SUM({_cents('plan.amt')}) FILTER (WHERE plan.due > %s), 0) AS {name}"
+        for name in after)
+    due_by = ["total", *(f"total - {name}" for name in after)]  # S(∞), S(edge 0), …
+    unpaid = ", ".join(f"SUM(CASE WHEN {s} > paid THEN {s} - paid ELSE 0 END) AS unpaid{i}"
+                       for i, s in enumerate(due_by))
+    query = f"""
+        SELECT o.owner, e.name, u.name, {", ".join(f"o.unpaid{i}" for i in range(len(due_by)))}
+        FROM (
+            SELECT owner, {unpaid}
+            FROM (
+                SELECT (SELECT c.owner_id FROM {_table(Contract)} c WHERE c.id = plan.cid)
+                           AS owner,
+                       SUM({_cents('plan.amt')}) AS total{after_sums},
+                       {_paid_sql('plan.cid')} AS paid
+                FROM ({sql}) plan
+                GROUP BY plan.cid
+            ) per
+            GROUP BY owner
+        ) o
+        JOIN {_table(Employee)} e ON e.id = o.owner
+        LEFT JOIN {_table(Unit)} u ON u.id = e.unit_id"""
+    with connection.cursor() as cursor:
+        cursor.execute(query, [*edges, as_of, *params])
+        return cursor.fetchall()
+
+
 def receivables_aging(*, user, unit=None, as_of: datetime.date | None = None) -> AgingReport:
     """Aging of what is due and unpaid on ``as_of``: payments are applied to each
     contract's instalments oldest due first (FIFO); an instalment's unpaid rest that is due
     (``due_on`` ≤ ``as_of``) falls in a bucket by days past due — 0–30, 31–60, 61–90,
     91–180, over 180 (due today is 0 days) — and what is not yet due is ``not_due``.
-    ``overdue`` lists the unpaid instalments past due (at least a day late), most overdue
-    first; ``rows`` gives the buckets per person (the contract's owner).
+    ``rows`` gives the buckets per person (the contract's owner); ``overdue`` lists the
+    unpaid instalments past due (at least a day late), most overdue first, read a page at
+    a time when used (``overdue_instalments``).
 
-    Two queries (instalments, payments per contract) plus the scope's, whatever the data;
-    amounts are exact Decimals, rounded to the cent once per row read."""
+    FIFO in SQL via running sums (see above), so the cost does not grow with what Python
+    reads: one query plus the scope's. ``allocate_fifo`` is the same rule for one
+    contract, in Python."""
     as_of = as_of or timezone.localdate()
-    plans, paid = _instalments(user, unit, as_of)
+    unit = unit_for_filter(unit)
     buckets = {key: ZERO for key, _a, _b in AGING_BUCKETS}
     not_due = ZERO
-    people: dict[int, dict] = {}
-    overdue = []
-    for contract_id, group in _grouped(plans):
-        amounts = [to_cents(p["amount"]) for p in group]
-        unpaid = allocate_fifo([(p["due_on"], a) for p, a in zip(group, amounts, strict=True)],
-                               paid.get(contract_id, ZERO))
-        for plan, rest in zip(group, unpaid, strict=True):
-            if rest <= 0:
-                continue
-            if plan["due_on"] > as_of:
-                not_due += rest
-                continue
-            days = (as_of - plan["due_on"]).days
-            key = bucket_of(days)
-            buckets[key] += rest
-            person = people.setdefault(plan["contract__owner_id"], {
-                "id": plan["contract__owner_id"], "name": plan["contract__owner__name"],
-                "unit": plan["contract__owner__unit__name"],
-                "buckets": {k: ZERO for k, _a, _b in AGING_BUCKETS}, "total": ZERO})
-            person["buckets"][key] += rest
-            person["total"] += rest
-            if days > 0:
-                overdue.append({
-                    "contract_id": contract_id, "number": plan["contract__number__number"],
-                    "customer_id": plan["contract__customer_id"],
-                    "customer": plan["contract__customer__name"],
-                    "owner_id": plan["contract__owner_id"],
-                    "owner": plan["contract__owner__name"],
-                    "owner_number": plan["contract__owner__number"],
-                    "unit": plan["contract__owner__unit__name"], "seq": plan["seq"],
-                    "due_on": plan["due_on"], "amount": to_cents(plan["amount"]),
-                    "unpaid": rest, "days_overdue": days, "bucket": key})
-    overdue.sort(key=lambda r: (-r["days_overdue"], r["contract_id"], r["seq"]))
+    people = []
+    plan = _plan_sql(user, unit)
+    for owner_id, name, unit_name, unpaid, *due in (_aging_by_owner(plan, as_of) if plan
+                                                     else []):
+        mine = {}
+        for i, (key, _first, _last) in enumerate(AGING_BUCKETS):
+            mine[key] = _yuan(due[i] - (due[i + 1] if i + 1 < len(due) else 0))
+            buckets[key] += mine[key]
+        not_due += _yuan(unpaid - due[0])
+        if due[0] > 0:
+            people.append({"id": owner_id, "name": name, "unit": unit_name, "buckets": mine,
+                           "total": _yuan(due[0])})
     return AgingReport(as_of=as_of, buckets=buckets, not_due=not_due,
                        overdue_total=sum(buckets.values(), ZERO),
-                       rows=sorted(people.values(), key=lambda p: (-p["total"], p["name"])),
-                       overdue=overdue)
+                       rows=sorted(people, key=lambda p: (-p["total"], p["name"])),
+                       overdue=overdue_instalments(user=user, unit=unit, as_of=as_of))
 
 
-def _grouped(plans: list[dict]):
-    current, group = None, []
-    for plan in plans:
-        if plan["contract_id"] != current and group:
-            yield current, group
-            group = []
-        current = plan["contract_id"]
-        group.append(plan)
-    if group:
-        yield current, group
+class OverdueInstalments:
+    """The unpaid instalments at least a day past due, most overdue first (then by
+    contract and instalment), as dicts. Nothing is read until it is used: a slice (a
+    page) is one query, which also gives ``count()``; ``count()`` alone is one query;
+    iterating (an export) is one query, streamed. A paginator takes it like a queryset."""
+
+    _DETAILS = ("number", "customer_id", "customer", "owner_id", "owner", "owner_number",
+                "unit")
+
+    def __init__(self, plan: tuple[str, tuple] | None, as_of: datetime.date):
+        self.plan, self.as_of = plan, as_of
+        self._count = 0 if plan is None else None
+
+    def _late_sql(self) -> tuple[str, list]:
+        """The instalments due before ``as_of`` of the contracts that still owe some of
+        them, each with ``ahead``: its running sum less what was paid (> 0: not all paid).
+        The window runs only over those contracts' instalments."""
+        sql, params = self.plan
+        query = f"""
+            WITH owed AS (
+                SELECT plan.cid AS cid, SUM({_cents('plan.amt')}) AS due,
+                       {_paid_sql('plan.cid')} AS paid
+                FROM ({sql}) plan
+                GROUP BY plan.cid
+            ),
+            late AS (
+                SELECT pp.contract_id AS cid, pp.seq AS seq_no, pp.due_on AS due,
+                       {_cents('pp.amount')} AS cents,
+                       SUM({_cents('pp.amount')}) OVER (
+                           PARTITION BY pp.contract_id ORDER BY pp.due_on, pp.seq
+                           ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - owed.paid AS ahead
+                FROM owed JOIN {_table(PaymentPlan)} pp ON pp.contract_id = owed.cid
+                WHERE owed.due > owed.paid AND pp.due_on < %s
+            )"""
+        return query, [self.as_of, *params, self.as_of]
+
+    def count(self) -> int:
+        if self._count is None:
+            query, params = self._late_sql()
+            with connection.cursor() as cursor:
+                cursor.execute(f"{query} SELECT COUNT(*) FROM late WHERE ahead > 0", params)
+                self._count = cursor.fetchone()[0]
+        return self._count
+
+    __len__ = count
+
+    def _rows(self, limit: int | None = None, offset: int = 0):
+        """The rows in order: all of them, or a page (each row then carrying the count of
+        all); the names are joined to the page's rows only."""
+        query, params = self._late_sql()
+        order = "ORDER BY late.due, late.cid, late.seq_no"
+        page = "SELECT late.*, 0 AS total FROM late WHERE late.ahead > 0"
+        if limit is not None:
+            page = (f"SELECT late.*, COUNT(*) OVER () AS total FROM late WHERE late.ahead > 0"
+                    f" {order} LIMIT %s OFFSET %s")
+            params += [limit, offset]
+        query += f"""
+            SELECT late.cid, late.seq_no, late.due, late.cents,
+                   CASE WHEN late.ahead < late.cents THEN late.ahead ELSE late.cents END,
+                   n.number, c.customer_id, cu.name, c.owner_id, e.name, e.number, u.name,
+                   late.total
+            FROM ({page}) late
+            JOIN {_table(Contract)} c ON c.id = late.cid
+            JOIN {_table(ContractNumber)} n ON n.id = c.number_id
+            JOIN {_table(Customer)} cu ON cu.id = c.customer_id
+            JOIN {_table(Employee)} e ON e.id = c.owner_id
+            LEFT JOIN {_table(Unit)} u ON u.id = e.unit_id
+            {order}"""
+        with connection.cursor() as cursor:
+            cursor.execute(query, params)
+            while rows := cursor.fetchmany(2000):
+                yield from rows
+
+    def _row(self, row) -> dict:
+        contract_id, seq, due_on, cents, unpaid, *details, _count = row
+        if isinstance(due_on, str):  # SQLite gives a subquery's date column as text
+            due_on = datetime.date.fromisoformat(due_on)
+        days = (self.as_of - due_on).days
+        return {"contract_id": contract_id, **dict(zip(self._DETAILS, details, strict=True)),
+                "seq": seq, "due_on": due_on, "amount": _yuan(cents), "unpaid": _yuan(unpaid),
+                "days_overdue": days, "bucket": bucket_of(days)}
+
+    def __getitem__(self, item):
+        if isinstance(item, int):
+            found = self[item:item + 1] if item >= 0 else []
+            if not found:
+                raise IndexError(item)
+            return found[0]
+        start, stop = item.start or 0, item.stop
+        if item.step not in (None, 1) or start < 0 or (stop is not None and stop < 0):
+            raise ValueError("Only a plain slice of non-negative bounds is supported.")
+        if stop is None:
+            return list(self)[start:]
+        if self.plan is None or stop <= start:
+            return []
+        rows = list(self._rows(stop - start, start))
+        if rows:
+            self._count = rows[0][-1]
+        return [self._row(row) for row in rows]
+
+    def __iter__(self):
+        if self.plan is not None:
+            yield from (self._row(row) for row in self._rows())
+
+
+def overdue_instalments(*, user, unit=None, as_of: datetime.date | None = None
+                        ) -> OverdueInstalments:
+    """The unpaid instalments past due on ``as_of`` in the money scope (see
+    ``OverdueInstalments``); no query until it is used."""
+    as_of = as_of or timezone.localdate()
+    return OverdueInstalments(_plan_sql(user, unit_for_filter(unit), due_before=as_of), as_of)
 
 
 def rate_percent(collected: Decimal, due: Decimal) -> Decimal | None:
@@ -609,9 +760,10 @@ def collection_rate(*, user, since: datetime.date, until: datetime.date, unit=No
 
 
 # === Expenses (SAL-7) ===================================================================
+from bizdept.core.periods import period_bounds  # noqa: E402
+
 from .choices import EXPENSE_PENDING, EXPENSE_SPENT  # noqa: E402 - this section's imports
 from .models import ExpenseBudget, ExpenseClaim  # noqa: E402
-from bizdept.core.periods import period_bounds  # noqa: E402
 
 
 def expense_list(*, user):

@@ -1522,6 +1522,7 @@ def payment_reverse(*, payment: Payment, by, reason: str) -> Payment:
 # === Expenses (SAL-7) ===================================================================
 from django.db.models import Sum  # noqa: E402 - this section's own imports
 
+from bizdept.core.periods import clean_period, month_of, period_bounds, quarter_of  # noqa: E402
 from bizdept.org.choices import RoleCode  # noqa: E402
 
 from .choices import (  # noqa: E402
@@ -1533,7 +1534,6 @@ from .choices import (  # noqa: E402
     ExpenseStatus,
 )
 from .models import ExpenseBudget, ExpenseClaim  # noqa: E402
-from bizdept.core.periods import clean_period, month_of, period_bounds, quarter_of  # noqa: E402
 
 EXPENSE_TYPE = "sales.expense"
 EXPENSE_FIELDS = {"category", "amount", "spent_on", "description", "customer"}

@@ -338,6 +338,7 @@ from django.shortcuts import render  # noqa: E402
 
 from bizdept.approvals.selectors import document_history  # noqa: E402
 from bizdept.core.excel import xlsx_response  # noqa: E402
+from bizdept.core.periods import current_month, period_bounds  # noqa: E402
 from bizdept.customers.models import Customer  # noqa: E402
 from bizdept.org.models import Employee  # noqa: E402
 
@@ -358,7 +359,6 @@ from .forms import (  # noqa: E402
     SolutionLineForm,
 )
 from .models import Product  # noqa: E402
-from bizdept.core.periods import current_month, period_bounds  # noqa: E402
 
 OPPORTUNITY_COLUMNS = [
     Column("title", gettext_lazy("Opportunity subject"), sort="title"),
@@ -662,6 +662,8 @@ def opportunity_funnel(request):
 # come from the opportunities' section above)
 from decimal import Decimal  # noqa: E402
 
+from django.conf import settings  # noqa: E402
+from django.core.paginator import Paginator  # noqa: E402
 from django.http import FileResponse  # noqa: E402
 
 from bizdept.core.money import rmb_upper  # noqa: E402
@@ -1073,20 +1075,26 @@ def receivables(request):
 
 @login_required
 def receivables_overdue(request):
-    """Unpaid instalments past due, most overdue first."""
+    """Unpaid instalments past due, most overdue first, a page at a time (the export has
+    them all)."""
     form, as_of, unit = _receivables_filters(request)
-    report = selectors.receivables_aging(user=request.user, unit=unit, as_of=as_of)
+    overdue = selectors.overdue_instalments(user=request.user, unit=unit, as_of=as_of)
     if request.GET.get("export") == "xlsx":
         headers = [_("Contract number"), _("Customer"), _("Owner"), _("Unit"),
                    _("Instalment"), _("Due on"), _("Amount"), _("Unpaid"), _("Days overdue")]
         rows = ([r["number"], r["customer"], r["owner"], r["unit"], r["seq"], r["due_on"],
-                 r["amount"], r["unpaid"], r["days_overdue"]] for r in report.overdue)
+                 r["amount"], r["unpaid"], r["days_overdue"]] for r in overdue)
         return xlsx_response(filename="receivables-overdue", sheet=str(_("Overdue")),
                              headers=headers, rows=rows)
+    page = Paginator(overdue, settings.BIZDEPT_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    for key in ("page", "export"):
+        query.pop(key, None)
     context = {"title": _("Overdue instalments"), "tab": "overdue", "form": form,
-               "report": report, "querystring": request.GET.urlencode()}
+               "page_obj": page, "rows": page.object_list, "querystring": query.urlencode()}
     if is_fragment_request(request):
-        return render(request, "sales/receivables_overdue.html#report", context)
+        part = "table" if request.htmx.target == "list-table" else "report"
+        return render(request, f"sales/receivables_overdue.html#{part}", context)
     return render(request, "sales/receivables_overdue.html", context)
 
 

@@ -14,9 +14,9 @@ from django.utils import timezone
 from bizdept.approvals.demo import ensure_default_policies
 from bizdept.approvals.selectors import document_history
 from bizdept.core.errors import DomainError
+from bizdept.core.periods import month_of, period_bounds, quarter_of
 from bizdept.sales import selectors, services
 from bizdept.sales.choices import ExpenseStatus
-from bizdept.core.periods import month_of, period_bounds, quarter_of
 
 from .factories import decide, make_claim
 
