@@ -503,6 +503,7 @@ from decimal import Decimal as _Decimal  # noqa: E402
 from django.db.models import Exists as _Exists  # noqa: E402
 from django.db.models import OuterRef as _OuterRef  # noqa: E402
 from django.db.models import Q as _Q  # noqa: E402
+from django.db.models import Value as _Value  # noqa: E402
 from django.http import Http404 as _Http404  # noqa: E402
 from django.utils import timezone as _timezone  # noqa: E402
 from django.utils.translation import gettext as _gettext  # noqa: E402
@@ -551,7 +552,7 @@ class TrackingRow:
 
     kind: str  # "unit" or "person"
     unit: _Unit
-    employee: _Employee | None
+    employee: _Employee | TrackedPerson | None  # TrackedPerson in unit tables
     depth: int  # 0 for the table's top unit
     realistic: _Decimal
     stretch: _Decimal
@@ -704,6 +705,31 @@ class _Cell:
 _PERSON_FIELDS = ("id", "number", "name", "unit_id", "status")
 
 
+@_dataclass(frozen=True)
+class TrackedPerson:
+    """A person as a tracking row needs them: read as plain values, since building 2,000
+    model instances per metric cost more than the figures' own queries."""
+
+    pk: int
+    number: str
+    name: str
+    unit_id: int
+    status: str
+    quota: bool = True
+
+    @property
+    def id(self) -> int:
+        return self.pk
+
+    def __str__(self):
+        return self.name
+
+
+def _people(queryset, quota) -> list[TrackedPerson]:
+    return [TrackedPerson(*values) for values in
+            queryset.annotate(quota=quota).values_list(*_PERSON_FIELDS, "quota")]
+
+
 def tracking(*, user, metric, period: str, unit=None, as_of: _dt.date | None = None,
              depth: int | None = None) -> TrackingReport:
     """TGT-5: targets, actuals and pace for every unit and person of a subtree.
@@ -747,11 +773,10 @@ def tracking(*, user, metric, period: str, unit=None, as_of: _dt.date | None = N
     if root is not None:
         units = {u.pk: u for u in _Unit.objects.filter(path__startswith=root.path)
                  .order_by("path")}
-        members = list(_Employee.objects.filter(unit__path__startswith=root.path)
-                       .exclude(status=_EmployeeStatus.LEFT).only(*_PERSON_FIELDS)
-                       .annotate(quota=_Exists(_Employee.roles.through.objects.filter(
-                           employee_id=_OuterRef("pk"), role__code__in=QUOTA_ROLES)))
-                       .order_by("number"))
+        members = _people(_Employee.objects.filter(unit__path__startswith=root.path)
+                          .exclude(status=_EmployeeStatus.LEFT).order_by("number"),
+                          _Exists(_Employee.roles.through.objects.filter(
+                              employee_id=_OuterRef("pk"), role__code__in=QUOTA_ROLES)))
     else:
         units = {me.unit_id: me.unit}
         members = [me]
@@ -769,8 +794,8 @@ def tracking(*, user, metric, period: str, unit=None, as_of: _dt.date | None = N
     people: dict[int, _Employee] = {e.pk: e for e in members}
     elsewhere = [pk for pk in person_cells if pk not in people]
     if elsewhere:  # counted here by the plan, now elsewhere or gone: one more query
-        people.update((e.pk, e) for e in _Employee.objects.filter(pk__in=elsewhere)
-                      .only(*_PERSON_FIELDS))
+        people.update((e.pk, e) for e in _people(_Employee.objects.filter(pk__in=elsewhere),
+                                                 _Value(True)))
     placed: dict[int, int] = {}
     for pk, person in people.items():
         cell = person_cells.get(pk)
