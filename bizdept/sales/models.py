@@ -464,8 +464,9 @@ class Contract(models.Model):
         indexes = [models.Index(fields=["owner", "status"], name="contract_owner_status"),
                    models.Index(fields=["customer", "status"], name="contract_customer"),
                    # A person's revenue and margin for a period (bizdept.kpi.measures).
-                   # Revenue of a period per person (kpi.measures).
-                   models.Index(fields=["owner", "signed_on"], name="contract_owner_signed")]
+                   # Revenue of a period per person (kpi.measures), from the index alone.
+                   models.Index(fields=["owner", "signed_on", "status", "total"],
+                                name="contract_owner_signed")]
 
     def __str__(self):
         return f"{self.number.number} {self.title}" if self.number_id else self.title
