@@ -12,8 +12,30 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RemoveIndex(
+            model_name='payment',
+            name='payment_contract_day',
+        ),
+        migrations.AlterField(
+            model_name='historicalpayment',
+            name='received_on',
+            field=models.DateField(verbose_name='received on'),
+        ),
+        migrations.AlterField(
+            model_name='payment',
+            name='received_on',
+            field=models.DateField(verbose_name='received on'),
+        ),
         migrations.AddIndex(
             model_name='contract',
             index=models.Index(fields=['owner', 'signed_on', 'status', 'total'], name='contract_owner_signed'),
+        ),
+        migrations.AddIndex(
+            model_name='payment',
+            index=models.Index(fields=['contract', 'received_on', 'amount'], name='payment_contract_day'),
+        ),
+        migrations.AddIndex(
+            model_name='payment',
+            index=models.Index(fields=['received_on', 'contract', 'amount'], name='payment_day_contract'),
         ),
     ]
