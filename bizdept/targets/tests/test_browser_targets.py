@@ -227,7 +227,9 @@ def test_a_director_plans_next_year(browser, live_server, department,  # noqa: F
                                has_touch=True)
     sign_in(director_phone, base, "director")
     for name, path in (("list", "/targets/plans/"), ("detail", f"/targets/plans/{plan.pk}/"),
-                       ("grid", f"/targets/plans/{plan.pk}/grid/?unit={dept.team.pk}")):
+                       ("grid", f"/targets/plans/{plan.pk}/grid/?unit={dept.team.pk}"),
+                       ("tracking", "/targets/tracking/"),
+                       ("rankings", "/targets/tracking/rankings/")):
         director_phone.goto(f"{base}{path}")
         expect(director_phone.locator("main h1").first).to_be_visible()
         director_phone.screenshot(path=artifacts / f"plan-phone-{name}.png", full_page=True)
@@ -236,3 +238,4 @@ def test_a_director_plans_next_year(browser, live_server, department,  # noqa: F
     phone.goto(f"{base}/targets/tracking/mine/?year={year}")
     expect(phone.locator("main")).to_contain_text(f"{mine.realistic:,.2f}")
     phone.screenshot(path=artifacts / "plan-5-phone-my-targets.png", full_page=True)
+    assert_fits_phone(phone, "my targets")
