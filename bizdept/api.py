@@ -2,6 +2,7 @@
 
 from ninja import NinjaAPI, Swagger
 
+from bizdept.appraisal.api import router as appraisal_router
 from bizdept.approvals.api import router as approvals_router
 from bizdept.core.api import AUTH, install_error_handlers
 from bizdept.customers.api import router as customers_router
@@ -33,4 +34,5 @@ api.add_router("/", customers_router)
 api.add_router("/", sales_router)  # products, contract numbers (SAL)
 api.add_router("/", approvals_router)  # the approval engine (SAL-3)
 api.add_router("/", targets_router)  # target plans, tracking, rankings (TGT)
+api.add_router("/", appraisal_router)  # scorecard templates (PER-2)
 api.add_router("/", reports_router)  # role dashboards (RPT-1)

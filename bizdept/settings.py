@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "bizdept.approvals",
     "bizdept.kpi",
     "bizdept.targets",
+    "bizdept.appraisal",
     "bizdept.reports",
 ]
 

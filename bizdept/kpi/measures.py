@@ -31,6 +31,12 @@ The definitions (what people are paid by):
 * **expenses** — approved or paid expense claims (``sales.choices.EXPENSE_SPENT``) spent
   in the period (``spent_on``), by the claimant. Lower is better.
 
+These six are the target-plan metrics (``MEASURES``, one per ``targets.choices.Metric``:
+what plans set and the tracking pages offer). The other PER-1 figures — collection rate,
+average daily visits, customer count, satisfaction, complaint resolution, expenses against
+budget, revenue growth year on year — are defined further down, each in its docstring;
+``KPIS`` holds all of them and ``measure(code)`` finds any.
+
 Money is summed in whole cents (integers) in SQL, so a sum is exact on SQLite (which keeps
 decimals as REAL) as on PostgreSQL, and returned as ``Decimal`` with 2 places; counts are
 whole numbers (``Decimal`` with 0 places, so every figure has one type).
@@ -40,15 +46,16 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import BigIntegerField, Count, F, QuerySet, Sum, Value
+from django.db.models import BigIntegerField, Count, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Cast, Round
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from bizdept.org.scope import Domain
 from bizdept.targets.choices import Metric
@@ -308,6 +315,356 @@ class _Expenses(Measure):
             employee=employee, unit=unit, person_param="employee")
 
 
+# --- PER-1 figures beyond the plan metrics ---------------------------------------------
+# Rates and averages: a person with nothing to divide by has no value (absent from
+# ``per_person``, ``None`` from ``total``) rather than 0, so a ranking or a scorecard can
+# tell "nothing due" from "nothing collected". Each reads in a constant number of queries
+# (1–3) whatever the number of people. None of them is a target-plan metric: they are in
+# ``KPIS``, not in ``MEASURES`` (which the tracking pages and the plans offer).
+PERCENT = "percent"
+SCORE = "score"
+PER_DAY = "per_day"
+_HUNDRED = Decimal(100)
+
+
+def _ratio(numerator, denominator, places: int, factor=1) -> Decimal | None:
+    """numerator × factor ÷ denominator, rounded half up; None when denominator ≤ 0."""
+    if denominator is None or denominator <= 0:
+        return None
+    return (Decimal(numerator) * factor / Decimal(denominator)).quantize(
+        Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def _cents_value(raw) -> Decimal:
+    return (Decimal(int(raw or 0)) / 100).quantize(Decimal("0.01"))
+
+
+def a_year_earlier(day: datetime.date) -> datetime.date:
+    """The same day a year earlier (29 February → 28 February)."""
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:
+        return day.replace(year=day.year - 1, day=28)
+
+
+class _Derived(Measure):
+    """A figure computed from sums read per person (a rate, an average): ``parts`` reads
+    them (1–3 queries), ``combine`` makes the figure (None: no value)."""
+
+    def parts(self, *, since, until, employee_ids=None) -> dict[int, tuple]:
+        raise NotImplementedError
+
+    def combine(self, *parts) -> Decimal | None:
+        raise NotImplementedError
+
+    def per_person(self, *, since, until, employee_ids=None) -> dict[int, Decimal]:
+        """{employee id: value}; people without a value (nothing to divide by) are absent."""
+        found = self.parts(since=since, until=until, employee_ids=employee_ids)
+        values = {person: self.combine(*row) for person, row in found.items()
+                  if person is not None}
+        return {person: value for person, value in values.items() if value is not None}
+
+    def total(self, *, since, until, employee_ids=None) -> Decimal | None:
+        """The figure for everyone (or ``employee_ids``) together; None without a value."""
+        found = self.parts(since=since, until=until, employee_ids=employee_ids).values()
+        if not found:
+            return self.combine(*self.empty_parts())
+        return self.combine(*(sum(column) for column in zip(*found, strict=True)))
+
+    def empty_parts(self) -> tuple:
+        raise NotImplementedError
+
+
+class _CollectionRate(_Derived):
+    """**collection_rate** (回款率) — collected in the period ÷ due in the period × 100 (%,
+    2 places, half up), on the person's contracts (the contract's owner):
+
+    * *due*: the instalments (``PaymentPlan``) whose ``due_on`` falls in the period, on
+      receivable contracts (signed, being executed or completed:
+      ``sales.choices.CONTRACT_COUNTED``);
+    * *collected*: the money received in the period (``Payment.received_on``) on the
+      person's contracts, net of reversals, whatever instalment it pays (the
+      **collections** figure).
+
+    Early or late money can take the rate above 100% (or leave it low). With nothing due
+    there is no rate (absent; ``total`` gives None). Two grouped queries. The one
+    implementation: ``sales.selectors.collection_rate`` reads its per-person sums here."""
+
+    def due_records(self, *, since, until, employee_ids=None, base=None) -> QuerySet:
+        from bizdept.sales.choices import CONTRACT_COUNTED
+        from bizdept.sales.models import PaymentPlan
+
+        base = PaymentPlan.objects.all() if base is None else base
+        return base.filter(contract__status__in=CONTRACT_COUNTED, due_on__gte=since,
+                           due_on__lte=until, **self._who(employee_ids))
+
+    def records(self, *, since, until, employee_ids=None, base=None) -> QuerySet:
+        """The payments collected (the instalments due are ``due_records``)."""
+        from bizdept.sales.models import Payment
+
+        base = Payment.objects.all() if base is None else base
+        return base.filter(received_on__gte=since, received_on__lte=until,
+                           **self._who(employee_ids))
+
+    def amounts(self, *, since, until, employee_ids=None, due_base=None, paid_base=None,
+                keys: tuple[str, ...] = ()) -> dict[int, dict]:
+        """{owner id: {"due", "collected" (Decimal, 2 places), and ``keys`` (values of
+        the owner's row, e.g. ``contract__owner__name``)}}; two grouped queries. The bases
+        (default: every row) let a page start from its scope."""
+        fields = (self.person_field, *keys)
+        out: dict[int, dict] = {}
+        for name, rows in (
+                ("due", self.due_records(since=since, until=until, employee_ids=employee_ids,
+                                         base=due_base)),
+                ("collected", self.records(since=since, until=until,
+                                           employee_ids=employee_ids, base=paid_base))):
+            for row in (rows.order_by().values(*fields)
+                        .annotate(_total=Sum(_cents(F("amount"))))):
+                person = out.setdefault(row[self.person_field], {
+                    **{k: row[k] for k in keys}, "due": Decimal("0.00"),
+                    "collected": Decimal("0.00")})
+                person[name] += _cents_value(row["_total"])
+        return out
+
+    def parts(self, *, since, until, employee_ids=None):
+        return {person: (row["due"], row["collected"]) for person, row in self.amounts(
+            since=since, until=until, employee_ids=employee_ids).items()}
+
+    def empty_parts(self):
+        return (Decimal(0), Decimal(0))
+
+    def combine(self, due, collected):
+        return _ratio(collected, due, self.places, _HUNDRED)
+
+    def explain_url(self, *, since, until, employee=None, unit=None):
+        # The collection page lists each owner's due and collected (per unit, not person).
+        return self._link("sales:receivables_collection", {
+            "since": since.isoformat(), "until": until.isoformat()}, unit=unit)
+
+
+class _AvgDailyVisits(_Derived):
+    """**avg_daily_visits** — the person's **visits** in the period ÷ the working days of
+    the period (``core.calendar.working_days``: Monday–Friday, less Chinese public holidays,
+    plus make-up working days), 2 places, half up. People with no visit are absent (0); a
+    period with no working day gives no value at all. Two queries (visits, calendar)."""
+
+    def records(self, *, since, until, employee_ids=None):
+        return MEASURES["visits"].records(since=since, until=until, employee_ids=employee_ids)
+
+    def parts(self, *, since, until, employee_ids=None):
+        from bizdept.core.calendar import working_days
+
+        counts = MEASURES["visits"].per_person(since=since, until=until,
+                                               employee_ids=employee_ids)
+        days = Decimal(len(working_days(since, until)))
+        return {person: (count, days) for person, count in counts.items()}
+
+    def total(self, *, since, until, employee_ids=None):
+        """All the visits ÷ the working days (the department's visits per working day)."""
+        from bizdept.core.calendar import working_days
+
+        count = MEASURES["visits"].total(since=since, until=until, employee_ids=employee_ids)
+        return self.combine(count, Decimal(len(working_days(since, until))))
+
+    def combine(self, count, days):
+        return _ratio(count, days, self.places)
+
+    def explain_url(self, *, since, until, employee=None, unit=None):
+        return MEASURES["visits"].explain_url(since=since, until=until, employee=employee,
+                                              unit=unit)
+
+
+class _CustomerCount(Measure):
+    """**customer_count** — the customers the person owns at the end of the period:
+    created by then (``created_at`` before local midnight after ``until``) and owned by
+    the person *today*. Simplification: ownership history is not replayed, so a customer
+    transferred since counts for its new owner, one put in the public pool since counts
+    for nobody, and one claimed since counts for whoever claimed it. One grouped query."""
+
+    scale = 1
+
+    def records(self, *, since, until, employee_ids=None):
+        from bizdept.customers.models import Customer
+
+        _start, end = local_range(since, until)
+        return Customer.objects.filter(created_at__lt=end, owner__isnull=False,
+                                       **self._who(employee_ids))
+
+    def total_expression(self):
+        return Count("pk")
+
+    def explain_url(self, *, since, until, employee=None, unit=None):
+        return self._link("customers:customer_list", {
+            "created_to": until.isoformat(), "pool": "false"}, employee=employee, unit=unit)
+
+
+class _Satisfaction(_Derived):
+    """**satisfaction** (客户满意度) — the average overall score (1–5, 2 places, half up) of
+    the satisfaction surveys (``customers.Survey``) surveyed in the period
+    (``surveyed_on``), of the customers the person owns today. A survey's overall score is
+    the mean of its three dimensions (service, delivery, product), so the figure is
+    Σ(service + delivery + product) ÷ (3 × surveys). No survey: no value. One query."""
+
+    def records(self, *, since, until, employee_ids=None):
+        from bizdept.customers.models import Survey
+
+        return Survey.objects.filter(surveyed_on__gte=since, surveyed_on__lte=until,
+                                     **self._who(employee_ids))
+
+    def parts(self, *, since, until, employee_ids=None):
+        rows = (self.records(since=since, until=until, employee_ids=employee_ids)
+                .order_by().values_list(self.person_field)
+                .annotate(points=Sum(F("service") + F("delivery") + F("product")),
+                          surveys=Count("pk")))
+        return {person: (points or 0, surveys) for person, points, surveys in rows}
+
+    def empty_parts(self):
+        return (0, 0)
+
+    def combine(self, points, surveys):
+        return _ratio(points, 3 * surveys, self.places)
+
+    def explain_url(self, *, since, until, employee=None, unit=None):
+        return self._link("customers:survey_list", {}, unit=unit)
+
+
+class _ComplaintResolution(_Derived):
+    """**complaint_resolution** — of the complaints due in the period (``deadline_at`` on a
+    local date in [since, until]) that the person handles (``Complaint.handler``: the one
+    answerable for the deadline, whether or not the customer is theirs), the share resolved
+    in time (``resolved_at`` set and not after ``deadline_at``), in %, 2 places, half up.
+    A complaint resolved late or not yet resolved counts against; escalation does not move
+    it to the head. Nothing due: no value. One query."""
+
+    def records(self, *, since, until, employee_ids=None):
+        from bizdept.customers.models import Complaint
+
+        start, end = local_range(since, until)
+        return Complaint.objects.filter(deadline_at__gte=start, deadline_at__lt=end,
+                                        **self._who(employee_ids))
+
+    def parts(self, *, since, until, employee_ids=None):
+        in_time = Q(resolved_at__isnull=False, resolved_at__lte=F("deadline_at"))
+        rows = (self.records(since=since, until=until, employee_ids=employee_ids)
+                .order_by().values_list(self.person_field)
+                .annotate(in_time=Count("pk", filter=in_time), due=Count("pk")))
+        return {person: (in_time, due) for person, in_time, due in rows}
+
+    def empty_parts(self):
+        return (0, 0)
+
+    def combine(self, in_time, due):
+        return _ratio(in_time, due, self.places, _HUNDRED)
+
+    def explain_url(self, *, since, until, employee=None, unit=None):
+        return self._link("customers:complaint_list", {}, employee=employee, unit=unit,
+                          person_param="handler")
+
+
+class _ExpenseWithinBudget(_Derived):
+    """**expense_within_budget** — the person's **expenses** in the period ÷ their expense
+    budget for it × 100 (%, 2 places, half up; lower is better, above 100 is over budget).
+
+    The budget for [since, until] is the sum of the person's ``ExpenseBudget`` rows whose
+    period (``2026-07`` or ``2026-Q3``) lies wholly in it; where a person has a quarter's
+    budget, their monthly budgets inside that quarter are not added again (the quarter's
+    stands). A period shorter than a budget's (half a month) has no budget. No budget (or
+    a zero one): no value; ``total`` is the spending of the people with a budget over
+    their budgets. Two queries (budgets, then those people's expenses)."""
+
+    def records(self, *, since, until, employee_ids=None):
+        return MEASURES["expenses"].records(since=since, until=until,
+                                            employee_ids=employee_ids)
+
+    @staticmethod
+    def budget_periods(since, until) -> tuple[list[str], dict[str, str]]:
+        """The months and quarters wholly inside [since, until] and {month: its quarter}."""
+        from bizdept.core.periods import period_bounds
+
+        months, quarter_of = [], {}
+        year, month = since.year, since.month
+        while (year, month) <= (until.year, until.month):
+            label = f"{year}-{month:02d}"
+            start, end = period_bounds(label)
+            if since <= start and end <= until:
+                months.append(label)
+                quarter_of[label] = f"{year}-Q{(month - 1) // 3 + 1}"
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        quarters = []
+        for quarter in dict.fromkeys(quarter_of.values()):
+            start, end = period_bounds(quarter)
+            if since <= start and end <= until:
+                quarters.append(quarter)
+        return months + quarters, quarter_of
+
+    def budgets(self, *, since, until, employee_ids=None) -> dict[int, Decimal]:
+        from bizdept.sales.models import ExpenseBudget
+
+        periods, quarter_of = self.budget_periods(since, until)
+        if not periods:
+            return {}
+        rows = (ExpenseBudget.objects.filter(period__in=periods, **self._who(employee_ids))
+                .order_by().values_list("employee_id", "period", _cents(F("amount"))))
+        by_person: dict[int, dict[str, int]] = {}
+        for person, period, cents in rows:
+            by_person.setdefault(person, {})[period] = int(cents)
+        out = {}
+        for person, found in by_person.items():
+            cents = sum(amount for period, amount in found.items()
+                        if quarter_of.get(period) not in found)
+            out[person] = _cents_value(cents)
+        return out
+
+    def parts(self, *, since, until, employee_ids=None):
+        budgets = self.budgets(since=since, until=until, employee_ids=employee_ids)
+        if not budgets:
+            return {}
+        spent = MEASURES["expenses"].per_person(since=since, until=until,
+                                                employee_ids=list(budgets))
+        return {person: (spent.get(person, Decimal("0.00")), budget)
+                for person, budget in budgets.items()}
+
+    def empty_parts(self):
+        return (Decimal(0), Decimal(0))
+
+    def combine(self, spent, budget):
+        return _ratio(spent, budget, self.places, _HUNDRED)
+
+    def explain_url(self, *, since, until, employee=None, unit=None):
+        return MEASURES["expenses"].explain_url(since=since, until=until, employee=employee,
+                                                unit=unit)
+
+
+class _YoyRevenueGrowth(_Derived):
+    """**yoy_revenue_growth** (同比增长) — (the person's **revenue** in the period − their
+    revenue in the same period a year earlier) ÷ the latter × 100 (%, 2 places, half up).
+    The earlier period is [since, until] each moved back one year (29 February → 28).
+    No revenue a year earlier (or a negative one): no value; none now but some then:
+    −100. Two queries (the revenue measure, twice)."""
+
+    def records(self, *, since, until, employee_ids=None):
+        return MEASURES["revenue"].records(since=since, until=until, employee_ids=employee_ids)
+
+    def parts(self, *, since, until, employee_ids=None):
+        revenue = MEASURES["revenue"]
+        now = revenue.per_person(since=since, until=until, employee_ids=employee_ids)
+        before = revenue.per_person(since=a_year_earlier(since), until=a_year_earlier(until),
+                                    employee_ids=employee_ids)
+        zero = revenue.zero
+        return {person: (now.get(person, zero), before.get(person, zero))
+                for person in {*now, *before}}
+
+    def empty_parts(self):
+        return (Decimal(0), Decimal(0))
+
+    def combine(self, now, before):
+        return _ratio(now - before, before, self.places, _HUNDRED)
+
+    def explain_url(self, *, since, until, employee=None, unit=None):
+        return MEASURES["revenue"].explain_url(since=since, until=until, employee=employee,
+                                               unit=unit)
+
+
 MEASURES: dict[str, Measure] = {m.code: m for m in (
     _Revenue(Metric.REVENUE.value, Metric.REVENUE.label, MONEY, 2, True, Domain.MONEY,
              "owner_id"),
@@ -324,10 +681,31 @@ MEASURES: dict[str, Measure] = {m.code: m for m in (
 )}
 
 
+# Every PER-1 figure whose records exist: the plan metrics and the ones above. Not yet:
+# market share (needs market sizes), product mix (needs a planned mix), staff turnover and
+# team pass rate (unit-level; need appraisals), training completion (needs training).
+KPIS: dict[str, Measure] = {**MEASURES, **{m.code: m for m in (
+    _CollectionRate("collection_rate", _("Collection rate"), PERCENT, 2, True, Domain.MONEY,
+                    "contract__owner_id"),
+    _AvgDailyVisits("avg_daily_visits", _("Average daily visits"), PER_DAY, 2, True,
+                    Domain.SALES, "employee_id"),
+    _CustomerCount("customer_count", _("Customers owned"), COUNT, 0, True, Domain.SALES,
+                   "owner_id"),
+    _Satisfaction("satisfaction", _("Customer satisfaction"), SCORE, 2, True, Domain.SALES,
+                  "customer__owner_id"),
+    _ComplaintResolution("complaint_resolution", _("Complaints resolved in time"), PERCENT,
+                         2, True, Domain.SALES, "handler_id"),
+    _ExpenseWithinBudget("expense_within_budget", _("Expenses against budget"), PERCENT, 2,
+                         False, Domain.MONEY, "employee_id"),
+    _YoyRevenueGrowth("yoy_revenue_growth", _("Revenue growth year on year"), PERCENT, 2,
+                      True, Domain.MONEY, "owner_id"),
+)}}
+
+
 def measure(code: str) -> Measure:
-    """The measure of a metric code (``KeyError`` for an unknown one)."""
-    return MEASURES[str(code)]
+    """The measure of a KPI code, plan metric or not (``KeyError`` for an unknown one)."""
+    return KPIS[str(code)]
 
 
-__all__ = ["MEASURES", "Measure", "measure", "MONEY", "COUNT", "local_range",
-           "local_day_start"]
+__all__ = ["KPIS", "MEASURES", "Measure", "measure", "MONEY", "COUNT", "PERCENT", "SCORE",
+           "PER_DAY", "local_range", "local_day_start", "a_year_earlier"]

@@ -704,9 +704,10 @@ def overdue_instalments(*, user, unit=None, as_of: datetime.date | None = None
 
 
 def rate_percent(collected: Decimal, due: Decimal) -> Decimal | None:
-    if due <= 0:
-        return None
-    return (collected * 100 / due).quantize(Decimal("0.01"))
+    """collected ÷ due × 100, 2 places half up; None with nothing due (the KPI rule)."""
+    from bizdept.kpi.measures import measure
+
+    return measure("collection_rate").combine(due, collected)
 
 
 def collection_rate(*, user, since: datetime.date, until: datetime.date, unit=None) -> dict:
@@ -719,27 +720,27 @@ def collection_rate(*, user, since: datetime.date, until: datetime.date, unit=No
     received in the period on the same person's contracts (net of reversals), whatever
     instalment it pays. Early or late money can take a rate above 100% (or leave it low);
     with nothing due the rate is None. Persons are the contracts' owners; a unit is the
-    owner's unit. Two aggregate queries plus the scope's."""
+    owner's unit. The per-person sums and the rate (rounded half up) are the KPI library's
+    ``collection_rate`` measure (``bizdept.kpi.measures``), read from this user's scope:
+    two aggregate queries plus the scope's."""
     if since > until:
         raise DomainError(_("The period ends before it starts."), field="until",
                           code="order")
     unit = unit_for_filter(unit)
-    keys = ("contract__owner_id", "contract__owner__name", "contract__owner__unit_id",
-            "contract__owner__unit__name")
-    due_rows = (_in_unit(PaymentPlan.objects.visible_to(user), unit, "contract__owner")
-                .filter(contract__status__in=RECEIVABLE, due_on__gte=since, due_on__lte=until)
-                .order_by().values(*keys).annotate(total=Sum("amount")))
-    paid_rows = (_in_unit(Payment.objects.visible_to(user), unit, "contract__owner")
-                 .filter(received_on__gte=since, received_on__lte=until)
-                 .order_by().values(*keys).annotate(total=Sum("amount")))
-    people: dict[int, dict] = {}
-    for rows, field_ in ((due_rows, "due"), (paid_rows, "collected")):
-        for row in rows:
-            person = people.setdefault(row["contract__owner_id"], {
-                "id": row["contract__owner_id"], "name": row["contract__owner__name"],
-                "unit_id": row["contract__owner__unit_id"],
-                "unit": row["contract__owner__unit__name"], "due": ZERO, "collected": ZERO})
-            person[field_] += to_cents(row["total"])
+    from bizdept.kpi.measures import measure  # the one implementation (PER-1)
+
+    rate = measure("collection_rate")
+    keys = ("contract__owner__name", "contract__owner__unit_id", "contract__owner__unit__name")
+    found = rate.amounts(
+        since=since, until=until, keys=keys,
+        due_base=_in_unit(PaymentPlan.objects.visible_to(user), unit, "contract__owner"),
+        paid_base=_in_unit(Payment.objects.visible_to(user), unit, "contract__owner"))
+    people: dict[int, dict] = {
+        person: {"id": person, "name": row["contract__owner__name"],
+                 "unit_id": row["contract__owner__unit_id"],
+                 "unit": row["contract__owner__unit__name"], "due": row["due"],
+                 "collected": row["collected"]}
+        for person, row in found.items()}
     units: dict[int, dict] = {}
     for person in people.values():
         group = units.setdefault(person["unit_id"], {"id": person["unit_id"],
@@ -748,12 +749,12 @@ def collection_rate(*, user, since: datetime.date, until: datetime.date, unit=No
         group["due"] += person["due"]
         group["collected"] += person["collected"]
     for row in (*people.values(), *units.values()):
-        row["rate"] = rate_percent(row["collected"], row["due"])
+        row["rate"] = rate.combine(row["due"], row["collected"])
     due = sum((p["due"] for p in people.values()), ZERO)
     collected = sum((p["collected"] for p in people.values()), ZERO)
     order = lambda r: (-(r["rate"] if r["rate"] is not None else Decimal(-1)), str(r["name"]))  # noqa: E731
     return {"since": since, "until": until, "due": due, "collected": collected,
-            "rate": rate_percent(collected, due),
+            "rate": rate.combine(due, collected),
             "people": sorted(people.values(), key=order),
             "units": sorted(units.values(), key=order)}
 # === end of Contracts (SAL-5) and receivables (SAL-6) ===================================

@@ -63,6 +63,13 @@ fuzz_settings = settings(
 # in the future, a daily claim limit reached. Such a request answers 400 with the error
 # body naming the field (the service's message, the one a page shows too). Per operation,
 # the fields such a 400 may name; "__all__" stands for a refusal that names no field.
+_TEMPLATE_ITEM_FIELDS = {
+    f"items.{name}" for name in (
+        "kind", "kpi_code", "name", "weight", "target_source", "fixed_target", "rule_kind",
+        "rule_params", "rule_params.full_points", "rule_params.cap_percent",
+        "rule_params.higher_is_better", "rule_params.steps", "rule_params.steps.threshold",
+        "rule_params.steps.points", "rule_params.rows", "rule_params.rows.from",
+        "rule_params.rows.to", "rule_params.rows.points")} | {"items"}
 BUSINESS_RULES: dict[tuple[str, str], set[str]] = {
     ("GET", "/employees"): {"unit", "position"},
     ("GET", "/customers"): {"owner", "unit"},
@@ -181,6 +188,11 @@ BUSINESS_RULES: dict[tuple[str, str], set[str]] = {
     ("GET", "/targets/my"): {"year"},  # no year given: as_of's, which may be out of range
     # role dashboards (RPT-1): a period's year between 2000 and 2999
     ("GET", "/reports/dashboard"): {"period"},
+    # scorecard templates (PER-2): weights totalling exactly 100 ("items"), each item's
+    # shape, KPI code and rule parameters (named with its index: "items[2].rule_params...")
+    ("POST", "/appraisal/templates"): {"name", "position", "items", *_TEMPLATE_ITEM_FIELDS},
+    ("PUT", "/appraisal/templates/{template_id}"): {"name", "position", "items", "notes",
+                                                     *_TEMPLATE_ITEM_FIELDS},
 }
 
 
@@ -389,7 +401,18 @@ def _target_plans(dept) -> None:
     make_plan(dept.director, metric="visits")
 
 
+def _scorecard_templates(dept) -> None:
+    """PER-2: an active scorecard template and a deactivated one."""
+    from bizdept.appraisal import services
+    from bizdept.appraisal.tests.factories import make_template
+
+    make_template(dept.director)
+    services.template_deactivate(template=make_template(dept.hr, name="旧模板"),
+                                 by=dept.hr.user)
+
+
 def _known_ids() -> dict[str, list[int]]:
+    from bizdept.appraisal.models import ScorecardTemplate
     from bizdept.approvals.models import ApprovalRequest, ApprovalTask, Delegation
     from bizdept.customers.models import (
         Complaint,
@@ -435,6 +458,8 @@ def _known_ids() -> dict[str, list[int]]:
         **_contract_ids(ids),
         # target plans (TGT-1..4)
         **_plan_ids(ids, employees),
+        # scorecard templates (PER-2)
+        "template_id": sorted(ScorecardTemplate.objects.values_list("pk", flat=True)),
     }
 
 
@@ -491,6 +516,7 @@ def world(django_db_setup, django_db_blocker):
             _opportunities_expenses(dept)
             _contracts_receivables(dept)
             _target_plans(dept)
+            _scorecard_templates(dept)
             KNOWN.update(_known_ids())
             yield {"director": token_header(dept.director), "sales": token_header(dept.sales)}
             transaction.set_rollback(True)
@@ -595,6 +621,8 @@ def test_openapi_document_lists_every_endpoint(client, db):
         "/api/v1/targets/plans/{plan_id}/reassign", "/api/v1/targets/plans/{plan_id}/check",
         # role dashboards (RPT-1)
         "/api/v1/reports/dashboard",
+        # scorecard templates (PER-2)
+        "/api/v1/appraisal/templates", "/api/v1/appraisal/templates/{template_id}",
     }
     schemes = doc["components"]["securitySchemes"]
     assert schemes["TokenAuth"] == {"type": "http", "scheme": "bearer"}

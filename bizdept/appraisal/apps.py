@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AppraisalConfig(AppConfig):
+    name = "bizdept.appraisal"
+    label = "appraisal"
+    verbose_name = _("Appraisal")
