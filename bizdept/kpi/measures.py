@@ -104,6 +104,14 @@ def _ids(employee_ids):
     return list(employee_ids)
 
 
+def _months_between(since: datetime.date, until: datetime.date) -> list[str]:
+    months, year, month = [], since.year, since.month
+    while (year, month) <= (until.year, until.month):
+        months.append(f"{year}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
 @dataclass(frozen=True)
 class Measure:
     code: str
@@ -157,6 +165,39 @@ class Measure:
         return (self.records(since=since, until=until, employee_ids=employee_ids)
                 .order_by().values_list(self.person_field))
 
+    # The field of a record that dates it (a date, or a moment counted on its local day);
+    # measures that have none (rates, averages) are computed month by month.
+    date_field = ""
+    date_is_moment = False
+
+    def per_month(self, *, since: datetime.date, until: datetime.date,
+                  employee_ids=None) -> dict[str, Decimal]:
+        """{"2026-01": value, …} over [since, until] for ``employee_ids`` (None: everyone)
+        together, in ONE grouped query on the measure's own records and aggregate, grouped
+        by the day (a moment: the local month) the records count on. Months without
+        records are absent. Measures without a ``date_field``: one ``total`` per month."""
+        from django.db.models import F
+        from django.db.models.functions import TruncMonth
+
+        from bizdept.core.periods import month_of, period_bounds
+
+        if not self.date_field:
+            out = {}
+            for month in _months_between(since, until):
+                first, last = period_bounds(month)
+                out[month] = self.total(since=max(first, since), until=min(last, until),
+                                        employee_ids=employee_ids)
+            return out
+        bucket = TruncMonth(self.date_field) if self.date_is_moment else F(self.date_field)
+        rows = (self.records(since=since, until=until, employee_ids=employee_ids).order_by()
+                .annotate(bucket=bucket).values("bucket")
+                .annotate(total=self.total_expression()).values_list("bucket", "total"))
+        raw: dict[str, int] = {}
+        for day, total in rows:
+            key = month_of(day)
+            raw[key] = raw.get(key, 0) + int(total or 0)  # base units (cents, counts): exact
+        return {month: self.to_value(total) for month, total in raw.items()}
+
     def total(self, *, since: datetime.date, until: datetime.date, employee_ids=None
               ) -> Decimal:
         """The figure for everyone (or ``employee_ids``) together, one aggregate query."""
@@ -199,6 +240,8 @@ class Measure:
 
 
 class _Revenue(Measure):
+    date_field = "signed_on"
+
     def records(self, *, since, until, employee_ids=None):
         from bizdept.sales.choices import CONTRACT_COUNTED
         from bizdept.sales.models import Contract
@@ -217,6 +260,8 @@ class _Revenue(Measure):
 
 
 class _GrossMargin(_Revenue):
+    date_field = "contract__signed_on"
+
     def records(self, *, since, until, employee_ids=None):
         """The lines of the counted contracts (the contracts are ``contracts``)."""
         from bizdept.sales.models import ContractLine
@@ -247,6 +292,8 @@ class _GrossMargin(_Revenue):
 
 class _Collections(Measure):
     scan_period_for_many = True
+    date_field = "received_on"
+
     def records(self, *, since, until, employee_ids=None):
         from bizdept.sales.models import Payment
 
@@ -263,6 +310,9 @@ class _Collections(Measure):
 class _NewCustomers(Measure):
     scale = 1
     scan_period_for_many = True
+
+    date_field = "created_at"
+    date_is_moment = True
 
     def records(self, *, since, until, employee_ids=None):
         from bizdept.customers.models import Customer
@@ -283,6 +333,9 @@ class _NewCustomers(Measure):
 class _Visits(Measure):
     scale = 1
 
+    date_field = "visited_at"
+    date_is_moment = True
+
     def records(self, *, since, until, employee_ids=None):
         from bizdept.customers.models import Visit
 
@@ -299,6 +352,8 @@ class _Visits(Measure):
 
 class _Expenses(Measure):
     scan_period_for_many = True
+    date_field = "spent_on"
+
     def records(self, *, since, until, employee_ids=None):
         from bizdept.sales.choices import EXPENSE_SPENT
         from bizdept.sales.models import ExpenseClaim

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, F, Min
+from django.db.models import Count, Min
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -466,58 +466,6 @@ def months_of(year: int) -> list[str]:
 # The day each measure's records count on, and whether it is a date (grouped by the day,
 # folded into months here: a year is at most 366 groups, and SQLite's month truncation is
 # a Python function called once per record) or a datetime (grouped by the local month).
-# TODO(kpi): this belongs on ``Measure`` (with ``per_month`` below as a method).
-RECORD_DATES = {
-    Metric.REVENUE: ("signed_on", False), Metric.GROSS_MARGIN: ("contract__signed_on", False),
-    Metric.COLLECTIONS: ("received_on", False), Metric.NEW_CUSTOMERS: ("created_at", True),
-    Metric.VISITS: ("visited_at", True), Metric.EXPENSES: ("spent_on", False),
-}
-
-
-def per_month(measure, *, since: datetime.date, until: datetime.date,
-              employee_ids=None) -> dict[str, Decimal]:
-    """{"2026-01": value, ...} of ``measure`` over [since, until] for ``employee_ids``
-    (None: everyone) together, in ONE grouped query: the measure's own records and its own
-    aggregate (``Measure.records`` and ``Measure.total_expression``), grouped by the day
-    (or, for events, the local month) the records count on. Months without records are
-    absent.
-
-    Meant to move into ``bizdept.kpi.measures`` as ``Measure.per_month`` (and a
-    ``per_person_by_month`` grouping by the person too)."""
-    from django.db.models.functions import TruncMonth
-
-    found = RECORD_DATES.get(measure.code)
-    if found is None:  # a measure this module does not know: one query per month
-        return _per_month_slowly(measure, since=since, until=until, employee_ids=employee_ids)
-    field_name, is_datetime = found
-    bucket = TruncMonth(field_name) if is_datetime else F(field_name)
-    rows = (measure.records(since=since, until=until, employee_ids=employee_ids).order_by()
-            .annotate(bucket=bucket).values("bucket")
-            .annotate(total=measure.total_expression()).values_list("bucket", "total"))
-    raw: dict[str, int] = {}
-    for day, total in rows:
-        key = month_of(day)
-        raw[key] = raw.get(key, 0) + int(total or 0)  # base units (cents, counts): exact
-    return {month: measure.to_value(total) for month, total in raw.items()}
-
-
-def _per_month_slowly(measure, *, since, until, employee_ids=None) -> dict[str, Decimal]:
-    out = {}
-    for month in months_between(since, until):
-        first, last = period_bounds(month)
-        out[month] = measure.total(since=max(first, since), until=min(last, until),
-                                   employee_ids=employee_ids)
-    return out
-
-
-def months_between(since: datetime.date, until: datetime.date) -> list[str]:
-    months, year, month = [], since.year, since.month
-    while (year, month) <= (until.year, until.month):
-        months.append(f"{year}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return months
-
-
 def unit_people(user, unit: Unit | None) -> list[int] | None:
     """Ids of the people whose figures make up ``unit`` (its whole subtree, those who left
     included: their past figures still count), within the user's scope (one query). None
@@ -542,9 +490,9 @@ def monthly_actuals(*, user, metric: str, year: int, unit: Unit | None,
                     until: datetime.date | None = None, people=None) -> dict[str, Decimal | None]:
     """The actual of ``metric`` per month of ``year`` for the people of ``unit``'s subtree
     (everyone in the user's scope when no unit): {"2026-01": value, ...}; months after
-    ``until`` are None (not yet happened). One query (``per_month``)."""
+    ``until`` are None (not yet happened). One query (``Measure.per_month``)."""
     measure = _measure(metric)
-    values = per_month(measure, since=datetime.date(year, 1, 1),
+    values = measure.per_month(since=datetime.date(year, 1, 1),
                        until=datetime.date(year, 12, 31),
                        employee_ids=unit_people(user, unit) if people is None else people)
     out: dict[str, Decimal | None] = {}
@@ -565,7 +513,7 @@ def _year_actuals(frame: Frame, metric: str, year: int) -> dict:
 
 def department_monthly(frame: Frame, metric: str | None = None) -> list[dict]:
     """Per month of the year: the department's realistic and stretch targets (its cells in
-    the plan in force) and actual (the measure, ``per_month``), with running totals."""
+    the plan in force) and actual (``Measure.per_month``), with running totals."""
     metric = metric or frame.metric
     places = _places(metric)
     actuals = _year_actuals(frame, metric, frame.year)

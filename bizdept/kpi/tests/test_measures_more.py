@@ -111,6 +111,12 @@ def test_avg_daily_visits_divides_by_the_working_days(sales, sales_mate, other_s
     assert avg.per_person(**holiday) == {}
     assert avg.total(**holiday) is None
 
+    # Month by month (a measure without a date field: one total per month).
+    months = avg.per_month(since=D(2026, 9, 15), until=D(2026, 11, 30))
+    assert list(months) == ["2026-09", "2026-10", "2026-11"]
+    assert months["2026-10"] == Decimal("0.78")
+    assert months["2026-09"] == avg.total(since=D(2026, 9, 15), until=D(2026, 9, 30))
+
 
 # --- customer count ----------------------------------------------------------------------------
 @pytest.mark.django_db

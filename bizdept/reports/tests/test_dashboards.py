@@ -143,7 +143,7 @@ def test_director_sees_the_trend_against_last_year(department_book):
 
 @pytest.mark.parametrize("metric", Metric.values)
 def test_monthly_figures_are_the_measures_own(department_book, metric):
-    """``per_month`` groups the measure's own records and aggregate: each month equals
+    """``Measure.per_month`` groups the measure's own records and aggregate: each month equals
     the measure's total for that month (and the months add up to the year)."""
     from bizdept.customers import services as customer_services
     from bizdept.kpi.measures import measure
@@ -152,7 +152,7 @@ def test_monthly_figures_are_the_measures_own(department_book, metric):
     customer = Customer.objects.filter(owner=dept.sales).first()
     customer_services.visit_log(customer=customer, by=dept.sales.user, summary="回访")
     m = measure(metric)
-    months = selectors.per_month(m, since=datetime.date(TODAY.year, 1, 1),
+    months = m.per_month(since=datetime.date(TODAY.year, 1, 1),
                                  until=datetime.date(TODAY.year, 12, 31))
     for month in selectors.months_of(TODAY.year):
         first, last = selectors.period_bounds(month)
