@@ -14,9 +14,10 @@ import re
 from typing import Annotated, Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Path, Schema
@@ -205,6 +206,11 @@ def install_error_handlers(api) -> None:
     @api.exception_handler(HttpError)
     def http_error(request, exc: HttpError):
         return _error(api, request, exc.status_code, exc.message)
+
+    @api.exception_handler(MultiPartParserError)
+    @api.exception_handler(SuspiciousOperation)  # a body too big, too many fields…
+    def unreadable_body(request, exc):
+        return _error(api, request, 400, _("The request body could not be read."))
 
     @api.exception_handler(Exception)
     def server_error(request, exc):  # pragma: no cover - a bug, logged and hidden
