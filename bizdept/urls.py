@@ -22,6 +22,7 @@ urlpatterns = [
     path("approvals/", include("bizdept.approvals.urls")),  # the approval engine (SAL-3)
     path("targets/", include("bizdept.targets.urls")),  # plans, tracking, rankings (TGT)
     path("reports/", include("bizdept.reports.urls")),  # role dashboards (RPT)
+    path("kpi/", include("bizdept.kpi.urls")),  # the KPI library and its inputs (PER-1)
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -269,6 +269,15 @@ class AppraisalLine(models.Model):
     def __str__(self):
         return self.name
 
+    @property
+    def achievement(self):
+        """% of the target reached (a KPI line with a target), as tracking shows it."""
+        from bizdept.kpi.measures import achievement
+
+        if self.kind != ItemKind.KPI or self.actual is None:
+            return None
+        return achievement(self.actual, self.target)
+
 
 class ImprovementItem(models.Model):
     """One action of an appraisal's improvement plan (改进计划), tracked to its end."""

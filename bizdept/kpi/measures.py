@@ -34,8 +34,11 @@ The definitions (what people are paid by):
 These six are the target-plan metrics (``MEASURES``, one per ``targets.choices.Metric``:
 what plans set and the tracking pages offer). The other PER-1 figures — collection rate,
 average daily visits, customer count, satisfaction, complaint resolution, expenses against
-budget, revenue growth year on year — are defined further down, each in its docstring;
-``KPIS`` holds all of them and ``measure(code)`` finds any.
+budget, revenue growth year on year, market share (against the market sizes entered per
+region and year, ``kpi.MarketSize``), product mix (against the planned mix of the year,
+``kpi.PlannedMix``), and the figures of a unit's head: staff turnover and team pass rate
+— are defined further down, each in its docstring; ``KPIS`` holds all of them and
+``measure(code)`` finds any. The ``/kpi/`` page lists them with their definitions.
 
 Money is summed in whole cents (integers) in SQL, so a sum is exact on SQLite (which keeps
 decimals as REAL) as on PostgreSQL, and returned as ``Decimal`` with 2 places; counts are
@@ -165,6 +168,25 @@ class Measure:
         return (self.records(since=since, until=until, employee_ids=employee_ids)
                 .order_by().values_list(self.person_field))
 
+    def per_person_by(self, *, since: datetime.date, until: datetime.date,
+                      employee_ids=None, **keys) -> dict[tuple, Decimal]:
+        """``per_person`` split further: {(employee id, key values…): value}, ONE grouped
+        aggregate query on the same records and aggregate. ``keys`` maps a name to a field
+        path of the record (``region="customer__region"``) or an expression
+        (``year=ExtractYear("signed_on")``)."""
+        names, expressions = [], {}
+        for name, key in keys.items():
+            if isinstance(key, str):
+                names.append(key)
+            else:
+                expressions[f"_by_{name}"] = key
+                names.append(f"_by_{name}")
+        rows = (self.records(since=since, until=until, employee_ids=employee_ids).order_by()
+                .annotate(**expressions).values_list(self.person_field, *names)
+                .annotate(_total=self.total_expression()))
+        return {tuple(row[:-1]): self.to_value(row[-1]) for row in rows
+                if row[0] is not None}
+
     # The field of a record that dates it (a date, or a moment counted on its local day);
     # measures that have none (rates, averages) are computed month by month.
     date_field = ""
@@ -272,15 +294,20 @@ class _GrossMargin(_Revenue):
     def contracts(self, *, since, until, employee_ids=None):
         return super().records(since=since, until=until, employee_ids=employee_ids)
 
-    def _grouped(self, *, since, until, employee_ids):
-        # Joined rather than IN (subquery): one pass over the contracts of the period.
+    def lines(self, *, since, until, employee_ids=None) -> QuerySet:
+        """The same lines as ``records``, joined to their contracts rather than selected
+        with IN (subquery): one pass over the contracts of the period, for grouping."""
         from bizdept.sales.choices import CONTRACT_COUNTED
         from bizdept.sales.models import ContractLine
 
-        return (ContractLine.objects.filter(
+        return ContractLine.objects.filter(
             contract__status__in=CONTRACT_COUNTED, contract__signed_on__gte=since,
-            contract__signed_on__lte=until, **self._who(employee_ids, "contract__owner_id"))
-            .order_by().values_list("contract__owner_id"))
+            contract__signed_on__lte=until,
+            **self._who(employee_ids, "contract__owner_id")).order_by()
+
+    def _grouped(self, *, since, until, employee_ids):
+        return (self.lines(since=since, until=until, employee_ids=employee_ids)
+                .values_list("contract__owner_id"))
 
     def total_expression(self):
         # amount (cents) − round_half_up(quantity × unit cost) (cents), line by line, in
@@ -364,6 +391,25 @@ class _Expenses(Measure):
     def total_expression(self):
         return Sum(_cents(F("amount")))
 
+    def spent_and_pending(self, *, since, until, employee_ids=None
+                          ) -> dict[int, tuple[Decimal, Decimal]]:
+        """{claimant id: (spent, pending)} in ONE grouped query: *spent* is this measure
+        (approved or paid claims spent in the period), *pending* the claims of the period
+        still in approval (``sales.choices.EXPENSE_PENDING``: not yet spending, shown
+        beside it by the budget page). People with neither are absent."""
+        from bizdept.sales.choices import EXPENSE_PENDING, EXPENSE_SPENT
+        from bizdept.sales.models import ExpenseClaim
+
+        cents = _cents(F("amount"))
+        rows = (ExpenseClaim.objects.filter(
+            status__in=EXPENSE_SPENT | EXPENSE_PENDING, spent_on__gte=since,
+            spent_on__lte=until, **self._who(employee_ids)).order_by()
+            .values_list(self.person_field)
+            .annotate(spent=Sum(cents, filter=Q(status__in=EXPENSE_SPENT)),
+                      pending=Sum(cents, filter=Q(status__in=EXPENSE_PENDING))))
+        return {person: (self.to_value(spent), self.to_value(pending))
+                for person, spent, pending in rows}
+
     def explain_url(self, *, since, until, employee=None, unit=None):
         return self._link("sales:expense_team", {
             "spent_from": since.isoformat(), "spent_to": until.isoformat(), "spent": "true"},
@@ -388,6 +434,12 @@ def _ratio(numerator, denominator, places: int, factor=1) -> Decimal | None:
         return None
     return (Decimal(numerator) * factor / Decimal(denominator)).quantize(
         Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def achievement(actual, target) -> Decimal | None:
+    """Achievement (达成率) in %: actual ÷ target × 100, 2 places, half up; None without a
+    target. The one definition: tracking, rankings and appraisal lines all show this."""
+    return _ratio(actual, target, 2, 100)
 
 
 def _cents_value(raw) -> Decimal:
@@ -720,6 +772,399 @@ class _YoyRevenueGrowth(_Derived):
                                                unit=unit)
 
 
+class _MarketShare(_Derived):
+    """**market_share** (市场占有率) — the person's **revenue** in the regions with a
+    market size ÷ the market size of those regions, prorated to the period, × 100 (%,
+    2 places, half up).
+
+    A counted contract (the **revenue** records) counts when its customer's region
+    (``Customer.region``) has a market size (``kpi.MarketSize``) for the year it was
+    signed in; the denominator is the sum, over the (region, year) pairs in which the
+    person has such revenue, of size × (days of the period inside that year ÷ days of that
+    year). A region where the person sold nothing in the period adds nothing to either
+    side; contracts of customers without a region, or in a region without a size, count
+    for neither. No market size applies: no value. ``total`` is the department's share:
+    all that revenue ÷ the prorated sizes of the (region, year) pairs anybody sold in.
+    Two queries (market sizes, then revenue per person, region and year, read by the
+    revenue measure)."""
+
+    def records(self, *, since, until, employee_ids=None):
+        """The revenue contracts whose customer's region has a size for the signing year."""
+        from django.db.models import Exists, OuterRef
+        from django.db.models.functions import ExtractYear
+
+        from bizdept.kpi.models import MarketSize
+
+        sized = MarketSize.objects.filter(region=OuterRef("customer__region"),
+                                          year=ExtractYear(OuterRef("signed_on")))
+        return MEASURES["revenue"].records(since=since, until=until,
+                                           employee_ids=employee_ids).filter(Exists(sized))
+
+    @staticmethod
+    def year_fractions(since, until) -> dict[int, Decimal]:
+        """{year: the share of that year's days inside [since, until]}."""
+        out = {}
+        for year in range(since.year, until.year + 1):
+            first, last = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+            inside = (min(until, last) - max(since, first)).days + 1
+            if inside > 0:
+                out[year] = Decimal(inside) / Decimal((last - first).days + 1)
+        return out
+
+    def sizes(self, *, since, until) -> dict[tuple[str, int], Decimal]:
+        """{(region, year): the market size prorated to the part of the period in that
+        year} for the years the period touches; one query."""
+        from bizdept.kpi.models import MarketSize
+
+        fractions = self.year_fractions(since, until)
+        rows = (MarketSize.objects.filter(year__in=list(fractions)).order_by()
+                .values_list("region", "year", "size"))
+        return {(region, year): Decimal(size) * fractions[year]
+                for region, year, size in rows}
+
+    def _sold(self, *, since, until, employee_ids):
+        """(prorated sizes, {(person, region, year): revenue}); revenue is read only
+        when some size applies."""
+        from django.db.models.functions import ExtractYear
+
+        sizes = self.sizes(since=since, until=until)
+        if not sizes:
+            return sizes, {}
+        revenue = MEASURES["revenue"].per_person_by(
+            since=since, until=until, employee_ids=employee_ids, region="customer__region",
+            year=ExtractYear("signed_on"))
+        return sizes, {key: value for key, value in revenue.items()
+                       if (key[1], int(key[2])) in sizes}
+
+    def parts(self, *, since, until, employee_ids=None):
+        sizes, sold = self._sold(since=since, until=until, employee_ids=employee_ids)
+        out: dict[int, tuple[Decimal, Decimal]] = {}
+        for (person, region, year), revenue in sold.items():
+            found, size = out.get(person, (Decimal(0), Decimal(0)))
+            out[person] = (found + revenue, size + sizes[(region, int(year))])
+        return out
+
+    def total(self, *, since, until, employee_ids=None):
+        sizes, sold = self._sold(since=since, until=until, employee_ids=employee_ids)
+        revenue = sum(sold.values(), Decimal(0))
+        markets = {(region, int(year)) for _person, region, year in sold}
+        return self.combine(revenue, sum((sizes[m] for m in markets), Decimal(0)))
+
+    def empty_parts(self):
+        return (Decimal(0), Decimal(0))
+
+    def combine(self, revenue, size):
+        return _ratio(revenue, size, self.places, _HUNDRED)
+
+    def explain_url(self, *, since, until, employee=None, unit=None):
+        # The contract list has no region filter: it shows all the revenue contracts, the
+        # ones counted here are those whose customer's region has a market size.
+        return MEASURES["revenue"].explain_url(since=since, until=until, employee=employee,
+                                               unit=unit)
+
+
+class _ProductMix(_Derived):
+    """**product_mix** (产品比例) — how closely the person's sales follow the planned product
+    mix of the year, in % (2 places, half up): 100 − ½ × Σ over categories of |actual
+    share − planned share|, shares in %. 100 is exactly the plan; 0 is sales wholly
+    outside it.
+
+    *Actual share* of a category: its contract-line amounts ÷ all the line amounts, over
+    the lines of the person's counted contracts of the period (the **gross_margin**
+    lines: the contracts **revenue** counts). Categories are *top-level*: a line counts
+    for the root ancestor of its product's category (the category itself when it has no
+    parent); the planned mix (``kpi.PlannedMix``) names top-level categories (a planned
+    category that has since been moved under another counts for its root). *Planned
+    share*: the year's planned percent (0 for a category without one). The plan is the
+    one of the year the period lies in; a period spanning two years, a year without a
+    plan, or no sales (line amounts summing to 0): no value. ``total``: the lines of
+    everyone (or ``employee_ids``) together. Three queries (plan, categories, lines per
+    person and category)."""
+
+    def records(self, *, since, until, employee_ids=None):
+        return MEASURES["gross_margin"].records(since=since, until=until,
+                                                employee_ids=employee_ids)
+
+    @staticmethod
+    def category_roots() -> dict[int, int]:
+        """{category id: the id of its top-level ancestor (itself at the top)}; one query."""
+        from bizdept.sales.models import ProductCategory
+
+        parent = dict(ProductCategory.objects.order_by().values_list("pk", "parent_id"))
+        roots = {}
+        for category in parent:
+            root, seen = category, {category}
+            while parent.get(root) is not None and parent[root] not in seen:
+                root = parent[root]
+                seen.add(root)
+            roots[category] = root
+        return roots
+
+    def _read(self, *, since, until, employee_ids):
+        """(planned {root: percent}, {person: {root: cents}}); empty when no plan."""
+        from bizdept.kpi.models import PlannedMix
+
+        if since.year != until.year:
+            return {}, {}
+        planned = list(PlannedMix.objects.filter(year=since.year).order_by()
+                       .values_list("category_id", "percent"))
+        if not planned:
+            return {}, {}
+        roots = self.category_roots()
+        plan: dict[int, Decimal] = {}
+        for category, percent in planned:
+            root = roots.get(category, category)
+            plan[root] = plan.get(root, Decimal(0)) + Decimal(percent)
+        rows = (MEASURES["gross_margin"].lines(since=since, until=until,
+                                               employee_ids=employee_ids)
+                .values_list("contract__owner_id", "product__category_id")
+                .annotate(cents=Sum(_cents(F("amount")))))
+        sold: dict[int, dict[int, int]] = {}
+        for person, category, cents in rows:
+            root = roots.get(category, category)
+            mine = sold.setdefault(person, {})
+            mine[root] = mine.get(root, 0) + int(cents or 0)
+        return plan, sold
+
+    def parts(self, *, since, until, employee_ids=None):
+        plan, sold = self._read(since=since, until=until, employee_ids=employee_ids)
+        return {person: (amounts, plan) for person, amounts in sold.items()}
+
+    def total(self, *, since, until, employee_ids=None):
+        plan, sold = self._read(since=since, until=until, employee_ids=employee_ids)
+        together: dict[int, int] = {}
+        for amounts in sold.values():
+            for root, cents in amounts.items():
+                together[root] = together.get(root, 0) + cents
+        return self.combine(together, plan)
+
+    def empty_parts(self):
+        return ({}, {})
+
+    def combine(self, amounts: dict, plan: dict):
+        whole = sum(amounts.values())
+        if not plan or whole <= 0:
+            return None
+        gap = sum((abs(Decimal(amounts.get(c, 0)) * _HUNDRED / whole - plan.get(c, 0))
+                   for c in {*amounts, *plan}), Decimal(0))
+        return (_HUNDRED - gap / 2).quantize(Decimal(1).scaleb(-self.places),
+                                             rounding=ROUND_HALF_UP)
+
+    def explain_url(self, *, since, until, employee=None, unit=None):
+        return MEASURES["revenue"].explain_url(since=since, until=until, employee=employee,
+                                               unit=unit)
+
+
+def _id_set(employee_ids) -> set[int] | None:
+    if employee_ids is None:
+        return None
+    if isinstance(employee_ids, QuerySet):  # values("pk"), values_list("pk"[, flat]), rows
+        out = set()
+        for row in employee_ids:
+            if isinstance(row, dict):
+                row = next(iter(row.values()))
+            elif isinstance(row, tuple):
+                row = row[0]
+            out.add(getattr(row, "pk", row))
+        return out
+    return set(employee_ids)
+
+
+class _HeadedUnits(_Derived):
+    """A figure of the people under the units a person heads (``org.Unit.head``): their
+    *subtree* is every unit whose path starts with the path of a unit they head (the
+    small unit table is read once, in one query); the person themselves is left out.
+    People heading nothing have no value. ``total`` (and ``records``) for ``employee_ids``:
+    the union of their subtrees, those heads left out; for everyone (None): every unit,
+    nobody left out. Reads: the unit table, then one grouped query on the records per
+    (unit, head-or-not)."""
+
+    def subtrees(self, employee_ids=None) -> dict[int, set[int]]:
+        """{head id: the ids of the units in their subtree}, for the heads among
+        ``employee_ids`` (None: every head)."""
+        from bizdept.org.models import Unit
+
+        wanted = _id_set(employee_ids)
+        units = list(Unit.objects.order_by().values_list("pk", "path", "head_id"))
+        headed = {pk: head for pk, _path, head in units
+                  if head is not None and (wanted is None or head in wanted)}
+        out: dict[int, set[int]] = {}
+        if not headed:
+            return out
+        for pk, path, _head in units:
+            for ancestor in (int(part) for part in path.strip("/").split("/") if part):
+                head = headed.get(ancestor)
+                if head is not None:
+                    out.setdefault(head, set()).add(pk)
+        return out
+
+    # The records: a queryset of rows with a unit (``unit_field``) and a person
+    # (``who_field``), counted by ``counts`` (two named aggregates: numerator, denominator).
+    unit_field = "unit_id"
+    who_field = "pk"
+
+    def base(self, *, since, until):
+        raise NotImplementedError
+
+    def counts(self, *, since, until) -> dict:
+        raise NotImplementedError
+
+    def _rows(self, *, since, until, subtrees, everyone: bool):
+        from django.db.models import Case, IntegerField, When
+
+        heads = list(subtrees)
+        rows = self.base(since=since, until=until)
+        if not everyone:
+            rows = rows.filter(**{f"{self.unit_field}__in": sorted(set().union(
+                *subtrees.values()))})
+        return list(rows.order_by().annotate(
+            _who=Case(When(**{f"{self.who_field}__in": heads}, then=F(self.who_field)),
+                      default=Value(None), output_field=IntegerField()))
+            .values_list(self.unit_field, "_who").annotate(**self.counts(since=since,
+                                                                        until=until)))
+
+    def parts(self, *, since, until, employee_ids=None):
+        subtrees = self.subtrees(employee_ids)
+        if not subtrees:
+            return {}
+        by_unit: dict[int, list[tuple]] = {}
+        for unit, who, top, bottom in self._rows(since=since, until=until, subtrees=subtrees,
+                                                 everyone=employee_ids is None):
+            by_unit.setdefault(unit, []).append((who, top, bottom))
+        out = {}
+        for head, units in subtrees.items():
+            top = bottom = 0
+            for unit in units:
+                for who, a, b in by_unit.get(unit, ()):
+                    if who != head:
+                        top, bottom = top + a, bottom + b
+            out[head] = (top, bottom)
+        return out
+
+    def total(self, *, since, until, employee_ids=None):
+        everyone = employee_ids is None
+        subtrees = self.subtrees(employee_ids)
+        if not subtrees:
+            return None
+        top = bottom = 0
+        for _unit, who, a, b in self._rows(since=since, until=until, subtrees=subtrees,
+                                           everyone=everyone):
+            if everyone or who is None:
+                top, bottom = top + a, bottom + b
+        return self.combine(top, bottom)
+
+    def records(self, *, since, until, employee_ids=None):
+        rows = self.base(since=since, until=until).filter(self.counted(since=since,
+                                                                       until=until))
+        if employee_ids is None:
+            return rows
+        subtrees = self.subtrees(employee_ids)
+        units = sorted(set().union(*subtrees.values())) if subtrees else []
+        return rows.filter(**{f"{self.unit_field}__in": units}).exclude(
+            **{f"{self.who_field}__in": list(subtrees)})
+
+    def counted(self, *, since, until) -> Q:
+        """Which of ``base`` are the records behind the figure (the numerator's)."""
+        raise NotImplementedError
+
+    def empty_parts(self):
+        return (0, 0)
+
+    def combine(self, top, bottom):
+        return _ratio(top, bottom, self.places, _HUNDRED)
+
+    def _head_unit(self, employee) -> int | None:
+        from bizdept.org.models import Unit
+
+        return (Unit.objects.filter(head_id=int(getattr(employee, "pk", employee)))
+                .order_by("depth", "pk").values_list("pk", flat=True).first())
+
+    def explain_url(self, *, since, until, employee=None, unit=None):
+        if unit is None and employee is not None:
+            unit = self._head_unit(employee)
+        return self._link("org:employee_list", self.explain_params, unit=unit)
+
+    explain_params: dict = {}
+
+
+class _StaffTurnover(_HeadedUnits):
+    """**staff_turnover** (团队成员流失率) — for a person heading units, the leavers of their
+    subtree ÷ its headcount at the start of the period × 100 (%, 2 places, half up; lower
+    is better).
+
+    *Leavers*: employees of the subtree's units marked left (status ``left``) whose
+    ``leave_date`` is in [since, until]. *Headcount at the start*: employees of those
+    units hired on or before ``since`` and not left before it (no ``leave_date``, or one
+    on or after ``since``). The unit is the employee's unit *now* (a left employee keeps
+    the unit they left from); moves between units are not replayed. The head is left out
+    of both. Nobody at the start: no value (someone hired and gone within the period
+    still counts as a leaver when there is a headcount). Two queries."""
+
+    who_field = "pk"
+    explain_params = {"status": "left"}
+
+    def base(self, *, since, until):
+        from bizdept.org.models import Employee
+
+        return Employee.objects.filter(self.counted(since=since, until=until)
+                                       | self._at_start(since))
+
+    @staticmethod
+    def _at_start(since) -> Q:
+        return Q(hire_date__lte=since) & (Q(leave_date__isnull=True)
+                                          | Q(leave_date__gte=since))
+
+    def counted(self, *, since, until) -> Q:
+        from bizdept.org.choices import EmployeeStatus
+
+        return Q(status=EmployeeStatus.LEFT, leave_date__gte=since, leave_date__lte=until)
+
+    def counts(self, *, since, until):
+        return {"left": Count("pk", filter=self.counted(since=since, until=until)),
+                "at_start": Count("pk", filter=self._at_start(since))}
+
+
+class _TeamPassRate(_HeadedUnits):
+    """**team_pass_rate** (团队绩效达标率) — for a person heading units, the share of the
+    appraisals of the people of their subtree graded C or better (S, A, B, C: 合格及以上)
+    × 100 (%, 2 places, half up).
+
+    The appraisals counted: those of *approved* appraisal cycles whose period lies within
+    [since, until] (cycle ``since`` ≥ since and cycle ``until`` ≤ until), with a final
+    grade (S–D; an appraisal without a grade counts for neither side), of the people
+    whose unit *at the cycle's opening* (``Appraisal.unit``) is in the subtree; the head's
+    own appraisal is left out. No such appraisal: no value. Two queries."""
+
+    who_field = "employee_id"
+    unit_field = "unit_id"
+
+    def base(self, *, since, until):
+        from bizdept.appraisal.choices import GRADES, CycleStatus
+        from bizdept.appraisal.models import Appraisal
+
+        return Appraisal.objects.filter(cycle__status=CycleStatus.APPROVED,
+                                        cycle__since__gte=since, cycle__until__lte=until,
+                                        grade__in=GRADES)
+
+    def counted(self, *, since, until) -> Q:
+        from bizdept.appraisal.choices import PASS_GRADES
+
+        return Q(grade__in=PASS_GRADES)
+
+    def counts(self, *, since, until):
+        return {"passed": Count("pk", filter=self.counted(since=since, until=until)),
+                "graded": Count("pk")}
+
+    def records(self, *, since, until, employee_ids=None):
+        """All the graded appraisals counted (passed or not: the denominator's)."""
+        rows = self.base(since=since, until=until)
+        if employee_ids is None:
+            return rows
+        subtrees = self.subtrees(employee_ids)
+        units = sorted(set().union(*subtrees.values())) if subtrees else []
+        return rows.filter(unit_id__in=units).exclude(employee_id__in=list(subtrees))
+
+
 MEASURES: dict[str, Measure] = {m.code: m for m in (
     _Revenue(Metric.REVENUE.value, Metric.REVENUE.label, MONEY, 2, True, Domain.MONEY,
              "owner_id"),
@@ -737,8 +1182,7 @@ MEASURES: dict[str, Measure] = {m.code: m for m in (
 
 
 # Every PER-1 figure whose records exist: the plan metrics and the ones above. Not yet:
-# market share (needs market sizes), product mix (needs a planned mix), staff turnover and
-# team pass rate (unit-level; need appraisals), training completion (needs training).
+# training completion (needs training plans, DEV-1).
 KPIS: dict[str, Measure] = {**MEASURES, **{m.code: m for m in (
     _CollectionRate("collection_rate", _("Collection rate"), PERCENT, 2, True, Domain.MONEY,
                     "contract__owner_id"),
@@ -754,6 +1198,15 @@ KPIS: dict[str, Measure] = {**MEASURES, **{m.code: m for m in (
                          False, Domain.MONEY, "employee_id"),
     _YoyRevenueGrowth("yoy_revenue_growth", _("Revenue growth year on year"), PERCENT, 2,
                       True, Domain.MONEY, "owner_id"),
+    _MarketShare("market_share", _("Market share"), PERCENT, 2, True, Domain.MONEY,
+                 "owner_id"),
+    _ProductMix("product_mix", _("Product mix against plan"), PERCENT, 2, True,
+                Domain.MONEY, "contract__owner_id"),
+    # Unit figures: the person is the head of the units (records are other people's).
+    _StaffTurnover("staff_turnover", _("Staff turnover"), PERCENT, 2, False, Domain.PEOPLE,
+                   "unit__head_id"),
+    _TeamPassRate("team_pass_rate", _("Team appraisal pass rate"), PERCENT, 2, True,
+                  Domain.PEOPLE, "unit__head_id"),
 )}}
 
 
@@ -762,5 +1215,5 @@ def measure(code: str) -> Measure:
     return KPIS[str(code)]
 
 
-__all__ = ["KPIS", "MEASURES", "Measure", "measure", "MONEY", "COUNT", "PERCENT", "SCORE",
-           "PER_DAY", "local_range", "local_day_start", "a_year_earlier"]
+__all__ = ["KPIS", "MEASURES", "Measure", "measure", "achievement", "MONEY", "COUNT",
+           "PERCENT", "SCORE", "PER_DAY", "local_range", "local_day_start", "a_year_earlier"]

@@ -763,7 +763,6 @@ def collection_rate(*, user, since: datetime.date, until: datetime.date, unit=No
 # === Expenses (SAL-7) ===================================================================
 from bizdept.core.periods import period_bounds  # noqa: E402
 
-from .choices import EXPENSE_PENDING, EXPENSE_SPENT  # noqa: E402 - this section's imports
 from .models import ExpenseBudget, ExpenseClaim  # noqa: E402
 
 
@@ -836,22 +835,22 @@ class BudgetUse:
 
 def budget_use(*, user, period: str, people=None) -> list[BudgetUse]:
     """Per person in the money scope: the period's budget, approved (and paid) and pending
-    claims spent in it, what remains and how far over. Three queries, however many."""
+    claims spent in it, what remains and how far over. Three queries, however many.
+
+    The one implementation (PER-1): the budget is the one ``expense_within_budget``
+    divides by (a quarter's budget stands for its months; without one, its months'
+    budgets add up), "approved" is the ``expenses`` figure, read with the pending claims
+    beside it (``spent_and_pending``)."""
+    from bizdept.kpi.measures import measure
+
     since, until = period_bounds(period)
     people = list(people if people is not None else budget_people(user=user))
     ids = [p.pk for p in people]
-    budgets = dict(ExpenseBudget.objects.filter(period=period.strip(), employee_id__in=ids)
-                   .values_list("employee_id", "amount"))
-    sums: dict[int, dict[str, Decimal]] = {}
-    rows = (ExpenseClaim.objects.filter(employee_id__in=ids, spent_on__range=(since, until),
-                                        status__in=EXPENSE_SPENT | EXPENSE_PENDING)
-            .order_by().values("employee_id", "status").annotate(total=Sum("amount")))
-    for row in rows:
-        kind = "approved" if row["status"] in EXPENSE_SPENT else "pending"
-        person = sums.setdefault(row["employee_id"], {})
-        person[kind] = person.get(kind, Decimal("0.00")) + to_cents(row["total"])
+    budgets = measure("expense_within_budget").budgets(since=since, until=until,
+                                                       employee_ids=ids)
+    sums = measure("expenses").spent_and_pending(since=since, until=until, employee_ids=ids)
+    zero = (Decimal("0.00"), Decimal("0.00"))
     return [BudgetUse(employee=p, budget=budgets.get(p.pk),
-                      approved=sums.get(p.pk, {}).get("approved", Decimal("0.00")),
-                      pending=sums.get(p.pk, {}).get("pending", Decimal("0.00")))
+                      approved=sums.get(p.pk, zero)[0], pending=sums.get(p.pk, zero)[1])
             for p in people]
 # === end of Expenses (SAL-7) ============================================================

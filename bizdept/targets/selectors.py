@@ -516,6 +516,7 @@ from bizdept.core.periods import period_bounds as _period_bounds  # noqa: E402
 from bizdept.core.periods import quarter_of as _quarter_of  # noqa: E402
 from bizdept.kpi.measures import MEASURES as _MEASURES  # noqa: E402
 from bizdept.kpi.measures import Measure as _Measure  # noqa: E402
+from bizdept.kpi.measures import achievement as _achievement  # noqa: E402
 from bizdept.org.choices import EmployeeStatus as _EmployeeStatus  # noqa: E402
 from bizdept.org.models import Employee as _Employee  # noqa: E402
 from bizdept.org.models import Unit as _Unit  # noqa: E402
@@ -623,12 +624,6 @@ class TrackingReport:
         return any(r.has_target for r in self.rows)
 
 
-def _pct(part: _Decimal, whole: _Decimal) -> _Decimal | None:
-    if not whole:
-        return None
-    return (part * 100 / whole).quantize(_CENT, rounding=_HALF_UP)
-
-
 def _q(value: _Decimal) -> _Decimal:
     return value.quantize(_CENT, rounding=_HALF_UP)
 
@@ -639,8 +634,8 @@ def apply_figures(row: TrackingRow, measure: _Measure, total_days: int, elapsed:
     better_high = measure.higher_is_better
     realistic, actual = row.realistic, row.actual
     remaining = total_days - elapsed
-    row.achievement = _pct(actual, realistic)
-    row.achievement_stretch = _pct(actual, row.stretch)
+    row.achievement = _achievement(actual, realistic)
+    row.achievement_stretch = _achievement(actual, row.stretch)
     row.gap = (realistic - actual) if better_high else (actual - realistic)
     row.forecast = _q(actual * total_days / elapsed) if elapsed else None
     if total_days and realistic:
