@@ -70,8 +70,14 @@ def template_find(*, user, pk) -> ScorecardTemplate:
 # HR and the director see it.
 
 def cycle_list(*, user):
+    """The cycles of the user's department (an administrator: every department's)."""
     rows = AppraisalCycle.objects.select_related("unit", "created_by")
-    return rows if _may_read(user) else rows.none()
+    if not _may_read(user):
+        return rows.none()
+    if Capability.ADMINISTER in capabilities_of(user):
+        return rows
+    me = employee_of(user)
+    return rows.filter(unit_id__in=me.unit.ancestor_ids())
 
 
 def cycle_detail(*, user, pk) -> AppraisalCycle:

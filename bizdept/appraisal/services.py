@@ -309,6 +309,8 @@ MARK_MAX = Decimal(100)
 DISTRIBUTION_MIN = 5  # units with fewer appraised people are exempt from the distribution
 DISTRIBUTION_LEVELS = ("division", "team")
 HUNDRED = Decimal(100)
+HISTORY_REASON_MAX = 100  # simple_history's change-reason column
+IMPROVEMENT_TEXT_MAX = 300  # ImprovementItem.action and .note
 
 
 def _actor(by):
@@ -868,14 +870,15 @@ def cycle_not_approved(cycle) -> None:
         cycle.save()
 
 
-def _reason(raw, field: str = "reason", *, required: bool = True) -> str:
+def _reason(raw, field: str = "reason", *, required: bool = True,
+            limit: int = REASON_MAX) -> str:
     text = (raw or "").strip() if isinstance(raw, str) or raw is None else None
     if text is None:
         raise DomainError(_("Enter text."), field=field, code="invalid")
     if required and not text:
         raise DomainError(_("Give the reason."), field=field, code="required")
-    if len(text) > REASON_MAX:
-        raise DomainError(_("At most %s characters.") % REASON_MAX, field=field,
+    if len(text) > limit:
+        raise DomainError(_("At most %s characters.") % limit, field=field,
                           code="too_long")
     return text
 
@@ -891,7 +894,7 @@ def cycle_reopen(*, cycle, by, reason) -> AppraisalCycle:
     cycle.status = CycleStatus.CALIBRATION
     cycle.reopen_reason = reason
     cycle.approved_at = cycle.submitted_at = None
-    return _save_cycle(cycle, by, f"reopened: {reason}")
+    return _save_cycle(cycle, by, f"reopened: {reason}"[:HISTORY_REASON_MAX])
 
 
 # --- one person's appraisal ---------------------------------------------------------------
@@ -1084,9 +1087,7 @@ def improvement_add(*, appraisal, by, action, owner, due_on) -> ImprovementItem:
     if not may_plan_improvement(appraisal, by):
         raise PermissionDenied
     me = _actor(by)
-    action = _reason(action, "action")
-    if len(action) > 300:
-        raise DomainError(_("At most %s characters.") % 300, field="action", code="too_long")
+    action = _reason(action, "action", limit=IMPROVEMENT_TEXT_MAX)
     if not isinstance(owner, Employee):
         raise DomainError(_("Choose who owns the action."), field="owner", code="required")
     if owner.pk not in (appraisal.employee_id, appraisal.reviewer_id, me.pk):
@@ -1114,7 +1115,8 @@ def improvement_update(*, item, by, status, note="") -> ImprovementItem:
                                    appraisal.reviewer_id):
         raise PermissionDenied
     item.status = _choice(status, ImprovementStatus, "status")
-    item.note = _reason(note, "note", required=item.status == ImprovementStatus.DROPPED)
+    item.note = _reason(note, "note", required=item.status == ImprovementStatus.DROPPED,
+                        limit=IMPROVEMENT_TEXT_MAX)
     item.done_on = timezone.localdate() if item.status == ImprovementStatus.DONE else None
     item._change_reason = f"marked {item.status}"
     return audited_save(item, by=by, validate_constraints=False)

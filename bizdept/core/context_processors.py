@@ -34,6 +34,13 @@ NAVIGATION = [
         ("targets:rankings", _("Rankings"), None),  # TGT-6
         ("targets:plan_list", _("Target plans"), None),  # TGT-1..4
     ]),
+    ("appraisal", _("Appraisal"), [  # PER-2..5
+        ("appraisal:my_appraisals", _("My appraisals"), None),
+        ("appraisal:team", _("My team's appraisals"), None),
+        ("appraisal:cycle_list", _("Appraisal cycles"), None),
+        ("appraisal:template_list", _("Scorecard templates"), None),
+        ("kpi:library", _("KPI library"), None),  # PER-1
+    ]),
     ("approvals:inbox", _("Approvals"), None),  # SAL-3; badge: steps waiting for me
     ("organization", _("Organization"), [
         ("org:employee_list", _("People"), None),

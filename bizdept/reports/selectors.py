@@ -640,6 +640,94 @@ def panel_collection_units(frame: Frame) -> Panel:
                  note="" if rows else _("Nothing was due this year."))
 
 
+# --- appraisal (PER-3..5) ------------------------------------------------------------------
+def _appraisal_todo(appraisal, me) -> str:
+    """What the viewer still has to do on an appraisal ("" when nothing)."""
+    from bizdept.appraisal.choices import CycleStatus
+
+    status = appraisal.cycle.status
+    mine, reviewing = appraisal.employee_id == me.pk, appraisal.reviewer_id == me.pk
+    if status == CycleStatus.SELF_ASSESSMENT and appraisal.self_submitted_at is None:
+        return _("Self-assessment to hand in") if mine else _("Self-assessment awaited")
+    if status == CycleStatus.MANAGER_REVIEW and appraisal.reviewed_at is None:
+        return _("Review awaited") if mine else _("To review")
+    if appraisal.reviewed_at is not None and appraisal.interview_on is None:
+        return "" if mine else _("Interview to record")
+    if appraisal.interview_on is not None:
+        if mine and appraisal.employee_signed_at is None:
+            return _("Interview to sign")
+        if reviewing and appraisal.reviewer_signed_at is None:
+            return _("Interview to sign")
+        if appraisal.employee_signed_at is None or appraisal.reviewer_signed_at is None:
+            return _("Signature awaited")
+    return ""
+
+
+def _appraisal_row(appraisal, me) -> dict:
+    from bizdept.appraisal.choices import CycleStatus
+
+    final = appraisal.cycle.status == CycleStatus.APPROVED
+    flag = (_("Elimination candidate") if appraisal.is_elimination_candidate
+            else _("Bottom performer") if appraisal.is_bottom and final else "")
+    return {"cycle": appraisal.cycle.name, "name": appraisal.employee.name,
+            "stage": appraisal.cycle.get_status_display(),
+            "todo": _appraisal_todo(appraisal, me),
+            "total": appraisal.total_score if final else None,
+            "grade": appraisal.grade if final else "", "flag": flag,
+            "_flag": bool(appraisal.is_elimination_candidate),
+            "_url": reverse("appraisal:appraisal_detail", args=[appraisal.pk])}
+
+
+def panel_my_appraisals(frame: Frame) -> Panel:
+    """My appraisals, newest first: what I still have to do, and the approved results."""
+    from bizdept.appraisal.selectors import my_appraisals
+
+    found = my_appraisals(user=frame.user).select_related("employee")
+    total = found.count()
+    rows = [_appraisal_row(a, frame.me) for a in found[:frame.limit]]
+    return Panel(key="my_appraisals", title=_("My appraisals"), rows=rows, total=total,
+                 more_url=_url("appraisal:my_appraisals"), link="cycle",
+                 columns=[Col("cycle", gettext_lazy("Appraisal cycle")),
+                          Col("stage", gettext_lazy("Stage")),
+                          Col("todo", gettext_lazy("Still to do")),
+                          Col("total", gettext_lazy("Total score")),
+                          Col("grade", gettext_lazy("Grade"))],
+                 note="" if total else _("You have not been appraised yet."))
+
+
+def panel_team_appraisals(frame: Frame) -> Panel:
+    """The latest cycle's appraisals of the people I review or head that need something
+    from someone, and the bottom performers and elimination candidates among them."""
+    from django.db.models import Q
+
+    from bizdept.appraisal.choices import CycleStatus
+    from bizdept.appraisal.selectors import cycle_list, team_appraisals
+
+    cycle = cycle_list(user=frame.user).order_by("-since", "-pk").first()
+    columns = [Col("name", gettext_lazy("Person")), Col("todo", gettext_lazy("Still to do")),
+               Col("total", gettext_lazy("Total score")),
+               Col("grade", gettext_lazy("Grade")), Col("flag", gettext_lazy("Flags"))]
+    if cycle is None or frame.me is None:
+        return Panel(key="team_appraisals", title=_("Appraisals of my team"), rows=[],
+                     columns=columns, link="name", note=_("No appraisal cycle yet."))
+    pending = (Q(cycle__status=CycleStatus.SELF_ASSESSMENT, self_submitted_at__isnull=True)
+               | Q(cycle__status=CycleStatus.MANAGER_REVIEW, reviewed_at__isnull=True)
+               | Q(reviewed_at__isnull=False, interview_on__isnull=True)
+               | Q(interview_on__isnull=False, employee_signed_at__isnull=True)
+               | Q(interview_on__isnull=False, reviewer_signed_at__isnull=True))
+    if cycle.status == CycleStatus.APPROVED:
+        pending |= Q(is_bottom=True)
+    found = (team_appraisals(user=frame.user, cycle=cycle).filter(pending)
+             .order_by("-is_elimination_candidate", "-is_bottom", "employee__name", "pk"))
+    total = found.count()
+    rows = [_appraisal_row(a, frame.me) for a in found[:frame.limit]]
+    return Panel(key="team_appraisals", link="name", rows=rows, total=total,
+                 title=_("Appraisals of my team: %(cycle)s, %(stage)s")
+                 % {"cycle": cycle.name, "stage": cycle.get_status_display()},
+                 more_url=_url("appraisal:team"), columns=columns,
+                 note="" if total else _("Nothing is waiting in this cycle."))
+
+
 # --- which panels each dashboard has -------------------------------------------------------------
 PANELS: dict[str, Callable[[Frame], Panel]] = {
     "my_targets": panel_my_targets,
@@ -656,11 +744,15 @@ PANELS: dict[str, Callable[[Frame], Panel]] = {
     "trend": panel_trend,
     "department_aging": panel_department_aging,
     "collection_units": panel_collection_units,
+    "my_appraisals": panel_my_appraisals,
+    "team_appraisals": panel_team_appraisals,
 }
 
 LAYOUT: dict[str, list[str]] = {
-    Kind.SALES: ["my_targets", "my_revisits", "my_requests", "my_receivables"],
-    Kind.TEAM: ["team_ranking", "team_funnel", "team_revisits", "team_receivables", "inbox"],
+    Kind.SALES: ["my_targets", "my_revisits", "my_requests", "my_receivables",
+                 "my_appraisals"],
+    Kind.TEAM: ["team_ranking", "team_funnel", "team_revisits", "team_receivables", "inbox",
+                "team_appraisals"],
     Kind.DIRECTOR: ["department_monthly", "divisions", "trend", "inbox"],
     Kind.FINANCE: ["department_aging", "collection_units", "inbox"],
     Kind.NONE: [],

@@ -16,7 +16,8 @@ from bizdept.org.scope import Domain
 
 ROW_MODULES = ["bizdept.org.tests.scope_rows", "bizdept.customers.tests.scope_rows",
                "bizdept.approvals.tests.scope_rows", "bizdept.sales.tests.scope_rows",
-               "bizdept.targets.tests.scope_rows", "bizdept.targets.tests.scope_rows_tracking"]
+               "bizdept.targets.tests.scope_rows", "bizdept.targets.tests.scope_rows_tracking",
+               "bizdept.appraisal.tests.scope_rows"]
 
 # Viewers are personas of the root conftest; owners are the people whose records are read:
 # the viewer-independent cast is sales (team 上海一所), sales_mate (same team),

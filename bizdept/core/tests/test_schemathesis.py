@@ -70,6 +70,28 @@ _TEMPLATE_ITEM_FIELDS = {
         "rule_params.higher_is_better", "rule_params.steps", "rule_params.steps.threshold",
         "rule_params.steps.points", "rule_params.rows", "rule_params.rows.from",
         "rule_params.rows.to", "rule_params.rows.points")} | {"items"}
+_POINTS_FIELDS = {"points", *(f"points.{order}" for order in range(50))}
+_APPRAISAL_RULES: dict[tuple[str, str], set[str]] = {
+    ("POST", "/appraisal/cycles"): {"period", "name", "grade_bands", "distribution",
+                                    "distribution.grades", "distribution.percent",
+                                    "bottom_percent",
+                                    *(f"grade_bands.{g}" for g in "SABC")},
+    ("GET", "/appraisal/cycles/{cycle_id}/calibration"): {"unit"},
+    ("POST", "/appraisal/cycles/{cycle_id}/advance"): {"status"},
+    ("POST", "/appraisal/cycles/{cycle_id}/submit"): {"status", "distribution", "comment",
+                                                      "__all__"},
+    ("POST", "/appraisal/cycles/{cycle_id}/reopen"): {"reason"},
+    ("GET", "/appraisal/appraisals"): {"cycle", "unit", "employee"},
+    ("POST", "/appraisal/appraisals/{appraisal_id}/self-assessment"): {"comment",
+                                                                       *_POINTS_FIELDS},
+    ("POST", "/appraisal/appraisals/{appraisal_id}/review"): {"comment", *_POINTS_FIELDS},
+    ("POST", "/appraisal/appraisals/{appraisal_id}/calibrate"): {"grade", "reason"},
+    ("POST", "/appraisal/appraisals/{appraisal_id}/interview"): {"on", "notes"},
+    ("POST", "/appraisal/appraisals/{appraisal_id}/sign"): {"interview_on"},
+    ("POST", "/appraisal/appraisals/{appraisal_id}/improvements"): {"action", "owner",
+                                                                    "due_on"},
+    ("PATCH", "/appraisal/improvements/{improvement_id}"): {"status", "note"},
+}
 BUSINESS_RULES: dict[tuple[str, str], set[str]] = {
     ("GET", "/employees"): {"unit", "position"},
     ("GET", "/customers"): {"owner", "unit"},
@@ -193,6 +215,16 @@ BUSINESS_RULES: dict[tuple[str, str], set[str]] = {
     ("POST", "/appraisal/templates"): {"name", "position", "items", *_TEMPLATE_ITEM_FIELDS},
     ("PUT", "/appraisal/templates/{template_id}"): {"name", "position", "items", "notes",
                                                      *_TEMPLATE_ITEM_FIELDS},
+    # appraisal cycles (PER-3..5): the period's kind and year, grade bands falling from S
+    # to C, a distribution covering every grade once and totalling 100, bounds and
+    # decimals of scores and shares; stages (reviews before calibration, grades and the
+    # distribution before approval); manual items' points by sort order ("points.2"),
+    # interviews not in the future, improvement owners among the employee and reviewer
+    **_APPRAISAL_RULES,
+    # KPI inputs (PER-1): sizes above 0 with 2 decimals, each region once; planned shares
+    # of existing top-level categories, each once, totalling exactly 100 ("items")
+    ("PUT", "/kpi/market-sizes"): {"items", "items.region", "items.size"},
+    ("PUT", "/kpi/planned-mix"): {"items", "items.category", "items.percent"},
 }
 
 
@@ -411,6 +443,60 @@ def _scorecard_templates(dept) -> None:
                                  by=dept.hr.user)
 
 
+def _kpi_inputs(dept) -> None:
+    """PER-1: this year's market sizes and a planned mix over two top-level categories
+    (one with a sub-category, which a plan may not name)."""
+    from bizdept.kpi import services
+    from bizdept.sales.models import ProductCategory
+
+    year = datetime.date.today().year
+    services.market_sizes_set(by=dept.hr.user, year=year, items=[
+        {"region": "上海", "size": "1000000"}, {"region": "杭州", "size": "500000"}])
+    electric = ProductCategory.objects.create(name="KPI电气")
+    ProductCategory.objects.create(name="KPI变频器", parent=electric)
+    service = ProductCategory.objects.create(name="KPI服务")
+    services.planned_mix_set(by=dept.director.user, year=year, items=[
+        {"category": electric.pk, "percent": "60"}, {"category": service.pk, "percent": "40"}])
+
+
+def _appraisal_cycles(dept) -> None:
+    """PER-3..5: cycles of the persona department at every stage (2026-Q1 approved, with an
+    interview signed by the employee and an improvement action; Q2 in calibration; Q3 in
+    manager review with the salesperson's appraisal reviewed; Q4 in self-assessment)."""
+    from bizdept.appraisal import services
+    from bizdept.appraisal.tests.factories_api import (
+        advance_to,
+        appraisal_of,
+        cycle_at,
+        cycle_templates,
+        marks_for,
+    )
+
+    cycle_templates(dept.hr)
+    approved = cycle_at(dept, "calibration", period="2026-Q1", templates=False)
+    mine = appraisal_of(approved, dept.sales)
+    services.appraisal_interview(appraisal=mine, by=dept.lead.user,
+                                 on=datetime.date.today() - datetime.timedelta(days=1),
+                                 notes="面谈")
+    services.appraisal_sign(appraisal=mine, by=dept.sales.user)
+    services.improvement_add(appraisal=mine, by=dept.lead.user, action="提高拜访量",
+                             owner=dept.sales, due_on=datetime.date(2026, 6, 30))
+    advance_to(approved, dept, "approved")
+    cycle_at(dept, "calibration", period="2026-Q2", templates=False)
+    review = cycle_at(dept, "manager_review", period="2026-Q3", templates=False)
+    theirs = appraisal_of(review, dept.sales)
+    services.appraisal_review(appraisal=theirs, by=dept.lead.user, points=marks_for(theirs))
+    cycle_at(dept, "self_assessment", period="2026-Q4", templates=False)
+
+
+def _appraisal_ids(ids) -> dict[str, list[int]]:
+    from bizdept.appraisal.models import Appraisal, AppraisalCycle, ImprovementItem
+
+    cycles = ids(AppraisalCycle)
+    return {"cycle_id": cycles, "cycle": cycles, "appraisal_id": ids(Appraisal),
+            "improvement_id": ids(ImprovementItem)}
+
+
 def _known_ids() -> dict[str, list[int]]:
     from bizdept.appraisal.models import ScorecardTemplate
     from bizdept.approvals.models import ApprovalRequest, ApprovalTask, Delegation
@@ -460,6 +546,8 @@ def _known_ids() -> dict[str, list[int]]:
         **_plan_ids(ids, employees),
         # scorecard templates (PER-2)
         "template_id": sorted(ScorecardTemplate.objects.values_list("pk", flat=True)),
+        # appraisal cycles, appraisals, improvement actions (PER-3..5)
+        **_appraisal_ids(ids),
     }
 
 
@@ -517,6 +605,8 @@ def world(django_db_setup, django_db_blocker):
             _contracts_receivables(dept)
             _target_plans(dept)
             _scorecard_templates(dept)
+            _appraisal_cycles(dept)
+            _kpi_inputs(dept)
             KNOWN.update(_known_ids())
             yield {"director": token_header(dept.director), "sales": token_header(dept.sales)}
             transaction.set_rollback(True)
@@ -623,6 +713,24 @@ def test_openapi_document_lists_every_endpoint(client, db):
         "/api/v1/reports/dashboard",
         # scorecard templates (PER-2)
         "/api/v1/appraisal/templates", "/api/v1/appraisal/templates/{template_id}",
+        # appraisal cycles and appraisals (PER-3..5)
+        "/api/v1/appraisal/cycles", "/api/v1/appraisal/cycles/{cycle_id}",
+        "/api/v1/appraisal/cycles/{cycle_id}/advance",
+        "/api/v1/appraisal/cycles/{cycle_id}/refresh",
+        "/api/v1/appraisal/cycles/{cycle_id}/submit",
+        "/api/v1/appraisal/cycles/{cycle_id}/reopen",
+        "/api/v1/appraisal/cycles/{cycle_id}/calibration",
+        "/api/v1/appraisal/appraisals", "/api/v1/appraisal/my",
+        "/api/v1/appraisal/appraisals/{appraisal_id}",
+        "/api/v1/appraisal/appraisals/{appraisal_id}/self-assessment",
+        "/api/v1/appraisal/appraisals/{appraisal_id}/review",
+        "/api/v1/appraisal/appraisals/{appraisal_id}/calibrate",
+        "/api/v1/appraisal/appraisals/{appraisal_id}/interview",
+        "/api/v1/appraisal/appraisals/{appraisal_id}/sign",
+        "/api/v1/appraisal/appraisals/{appraisal_id}/improvements",
+        "/api/v1/appraisal/improvements/{improvement_id}",
+        # KPI inputs (PER-1)
+        "/api/v1/kpi/market-sizes", "/api/v1/kpi/planned-mix",
     }
     schemes = doc["components"]["securitySchemes"]
     assert schemes["TokenAuth"] == {"type": "http", "scheme": "bearer"}

@@ -245,7 +245,7 @@ def test_salesperson_sees_own_revisits_requests_and_receivables(as_user, dept):
 
     board = selectors.dashboard(user=dept.sales.user)
     assert [p.key for p in board.panels] == ["my_targets", "my_revisits", "my_requests",
-                                             "my_receivables"]
+                                             "my_receivables", "my_appraisals"]
     revisits = panel(board, "my_revisits")
     assert [r["customer"] for r in revisits.rows] == [mine.name] and revisits.total == 1
     assert revisits.rows[0]["days"] == 5
@@ -452,3 +452,24 @@ def test_every_see_all_link_opens(as_user, quarter_plan, persona):
     for item in selectors.dashboard(user=getattr(dept, persona).user).panels:
         if item.more_url:
             assert client.get(item.more_url).status_code == 200, (item.key, item.more_url)
+
+
+def test_appraisal_to_dos_reach_the_salesperson_and_the_lead(as_user, dept):
+    """PER-3: the open cycle's steps waiting for someone are on their dashboards; the
+    grade shows once the results are approved."""
+    from bizdept.appraisal import services as appraisal_services
+    from bizdept.appraisal.tests.cycles import cycle_policy, open_cycle, sales_template, to_stage
+
+    sales_template(dept.hr)
+    cycle_policy(dept.admin)
+    cycle = to_stage(open_cycle(dept), dept.hr, "self_assessment")
+    mine = panel(selectors.dashboard(user=dept.sales.user), "my_appraisals")
+    assert [r["todo"] for r in mine.rows] == ["待提交自评"]
+    team = panel(selectors.dashboard(user=dept.lead.user), "team_appraisals")
+    assert {r["name"] for r in team.rows} == {dept.sales.name, dept.sales_mate.name}
+    assert panel(selectors.dashboard(user=dept.other_lead.user),
+                 "team_appraisals").total == 1  # their own team only
+    cycle = appraisal_services.cycle_advance(cycle=cycle, by=dept.hr.user)
+    team = panel(selectors.dashboard(user=dept.lead.user), "team_appraisals")
+    assert {r["todo"] for r in team.rows} == {"待评价"}
+    assert "我的考核" in home(as_user(dept.sales))
