@@ -346,6 +346,7 @@ class AppraisalMayOut(Schema):
     self_assess: bool
     review: bool
     calibrate: bool
+    interview: bool
     sign: bool
     plan_improvement: bool
 
@@ -529,6 +530,7 @@ def _appraisal_detail_out(a, user) -> dict:
             "may": {"self_assess": services.may_self_assess(a, user),
                     "review": services.may_review(a, user),
                     "calibrate": services.may_calibrate(a, user),
+                    "interview": services.may_interview(a, user),
                     "sign": services.may_sign(a, user),
                     "plan_improvement": services.may_plan_improvement(a, user)}}
 

@@ -117,7 +117,7 @@ def my_appraisals(*, user):
     if me is None:
         return Appraisal.objects.none()
     return (Appraisal.objects.filter(employee=me)
-            .select_related("cycle", "unit", "division", "reviewer")
+            .select_related("cycle", "employee", "unit", "division", "reviewer")
             .order_by("-cycle__since", "-cycle__kind", "-pk"))
 
 

@@ -392,6 +392,17 @@ def may_plan_improvement(appraisal, user) -> bool:
     return me.pk == appraisal.reviewer_id or can_run_cycles(user) or _heads_above(appraisal, me)
 
 
+def may_interview(appraisal, user) -> bool:
+    """The reviewer (or a head above the person) records the interview once the review
+    is done."""
+    from bizdept.org.scope import employee_of
+
+    me = employee_of(user)
+    if me is None or me.pk == appraisal.employee_id or appraisal.reviewed_at is None:
+        return False
+    return me.pk == appraisal.reviewer_id or _heads_above(appraisal, me)
+
+
 def may_sign(appraisal, user) -> bool:
     """The employee and the reviewer each sign the recorded interview, once."""
     from bizdept.org.scope import employee_of
@@ -1035,7 +1046,7 @@ def appraisal_interview(*, appraisal, by, on, notes) -> Appraisal:
     if me is None or me.pk == appraisal.employee_id or not (
             me.pk == appraisal.reviewer_id or _heads_above(appraisal, me)):
         raise PermissionDenied
-    if appraisal.reviewed_at is None:
+    if not may_interview(appraisal, by):
         raise DomainError(_("The interview follows the review."), field="on",
                           code="not_reviewed")
     if not isinstance(on, datetime.date):

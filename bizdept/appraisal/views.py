@@ -518,15 +518,6 @@ def _appraisal_url(appraisal, anchor="") -> str:
     return url + (f"#{anchor}" if anchor else "")
 
 
-def _may_interview(appraisal, user) -> bool:
-    """The reviewer (or a head above the person) once the review is done; the service
-    decides again."""
-    me = employee_of(user)
-    if me is None or me.pk == appraisal.employee_id or appraisal.reviewed_at is None:
-        return False
-    return me.pk == appraisal.reviewer_id or services._heads_above(appraisal, me)
-
-
 def _owners(appraisal, user) -> list:
     me = employee_of(user)
     people = {p.pk: p for p in (appraisal.employee, appraisal.reviewer, me) if p is not None}
@@ -561,7 +552,7 @@ def _appraisal_page(request, appraisal, *, status=200, **forms):
         "calibrate": services.may_calibrate(appraisal, user),
         "sign": services.may_sign(appraisal, user),
         "improve": services.may_plan_improvement(appraisal, user),
-        "interview": _may_interview(appraisal, user),
+        "interview": services.may_interview(appraisal, user),
     }
     improvements = list(appraisal.improvements.all())
     may_update = me is not None and me.pk in (appraisal.employee_id, appraisal.reviewer_id)
@@ -673,7 +664,7 @@ def appraisal_review(request, pk):
 @require_POST
 def appraisal_interview(request, pk):
     appraisal = _appraisal(request, pk)
-    if not _may_interview(appraisal, request.user):
+    if not services.may_interview(appraisal, request.user):
         raise PermissionDenied
     form = InterviewForm(request.POST)
 
