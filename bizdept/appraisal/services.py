@@ -569,29 +569,38 @@ def cycle_open(*, by, kind, period, name="", grade_bands=None, distribution=None
     people = (Employee.objects.filter(unit_id__in=units, position_id__in=templates,
                                       hire_date__lte=until)
               .exclude(status=EmployeeStatus.LEFT).order_by("pk"))
-    appraisals, plans = [], []
+    appraisals, lines_of = [], []
     for person in people:
         chain = _unit_chain(units, person.unit_id)
         reviewer = next((u.head_id for u in chain
                          if u.head_id is not None and u.head_id != person.pk), None)
         division = next((u.pk for u in chain if u.kind == UnitKind.DIVISION), None)
         template = templates[person.position_id]
-        appraisals.append(Appraisal(cycle=cycle, employee_id=person.pk, unit_id=person.unit_id,
-                                    division_id=division, reviewer_id=reviewer,
-                                    template=template, template_version=template.version))
-        plans.append(template)
-    Appraisal.objects.bulk_create(appraisals, batch_size=500)
-    lines = []
-    for appraisal, template in zip(appraisals, plans, strict=True):
+        appraisal = Appraisal(cycle=cycle, employee_id=person.pk, unit_id=person.unit_id,
+                              division_id=division, reviewer_id=reviewer, template=template,
+                              template_version=template.version)
+        lines = []
         for item in template.items.all():
-            lines.append(AppraisalLine(
+            line = AppraisalLine(
                 appraisal=appraisal, sort_order=item.sort_order, kind=item.kind,
                 kpi_code=item.kpi_code, name=item.name, weight=item.weight,
                 target_source=item.target_source,
                 target=item.fixed_target if item.target_source == TargetSource.FIXED else None,
-                rule_kind=item.rule_kind, rule_params=item.rule_params))
-    AppraisalLine.objects.bulk_create(lines, batch_size=1000)
-    _read_figures(cycle)
+                rule_kind=item.rule_kind, rule_params=item.rule_params)
+            line.employee_id = person.pk
+            lines.append(line)
+        appraisals.append(appraisal)
+        lines_of.append(lines)
+    # Figures and results are worked out before anything is written: two INSERTs.
+    _read_figures(cycle, [line for lines in lines_of for line in lines
+                          if line.kind == ItemKind.KPI])
+    _results(cycle, list(zip(appraisals, lines_of, strict=True)), save=False)
+    Appraisal.objects.bulk_create(appraisals, batch_size=500)
+    for appraisal, lines in zip(appraisals, lines_of, strict=True):
+        for line in lines:
+            line.appraisal = appraisal  # now that it has its id
+    AppraisalLine.objects.bulk_create([line for lines in lines_of for line in lines],
+                                      batch_size=1000)
     return cycle
 
 
@@ -600,15 +609,27 @@ def _text(value) -> str | None:
     return None if value is None else str(value)
 
 
-def _read_figures(cycle: AppraisalCycle) -> None:
+_FIGURE_FIELDS = ("target", "actual", "inputs", "points")
+
+
+def _figures(line) -> tuple:
+    return tuple(getattr(line, name) for name in _FIGURE_FIELDS)
+
+
+def _read_figures(cycle: AppraisalCycle, rows: list | None = None) -> None:
     """Every KPI line's target, actual, parts and points from the records, in a few
-    queries per KPI for the whole cycle; then the results."""
+    queries per KPI for the whole cycle. ``rows``: lines not written yet (each with its
+    ``employee_id``), worked out in memory; otherwise the cycle's own lines, of which
+    only those whose figures moved are written, then the results."""
     from bizdept.kpi import measures
     from bizdept.targets.choices import PlanStatus
     from bizdept.targets.models import TargetCell
 
-    rows = list(AppraisalLine.objects.filter(appraisal__cycle=cycle, kind=ItemKind.KPI)
-                .annotate(employee_id=F("appraisal__employee_id")).order_by("pk"))
+    stored = rows is None
+    if stored:
+        rows = list(AppraisalLine.objects.filter(appraisal__cycle=cycle, kind=ItemKind.KPI)
+                    .annotate(employee_id=F("appraisal__employee_id")).order_by("pk"))
+    before = {id(line): _figures(line) for line in rows} if stored else {}
     people = {line.employee_id for line in rows}
     values, parts = {}, {}
     for code in sorted({line.kpi_code for line in rows}):
@@ -646,11 +667,12 @@ def _read_figures(cycle: AppraisalCycle) -> None:
         if line.target_source == TargetSource.PLAN:
             line.target = targets.get((line.kpi_code, person))
         line.points = _points_of(line)
-    AppraisalLine.objects.bulk_update(rows, ["target", "actual", "inputs", "points"],
-                                      batch_size=1000)
     cycle.computed_at = timezone.now()
     AppraisalCycle.objects.filter(pk=cycle.pk).update(computed_at=cycle.computed_at)
-    _results(cycle)
+    if stored:
+        moved = [line for line in rows if _figures(line) != before[id(line)]]
+        AppraisalLine.objects.bulk_update(moved, list(_FIGURE_FIELDS), batch_size=1000)
+        _results(cycle)
 
 
 def _points_of(line: AppraisalLine) -> Decimal | None:
@@ -688,40 +710,57 @@ def _weigh(lines) -> tuple[Decimal | None, Decimal | None, Decimal | None]:
     return kpi, manual, kpi + manual
 
 
-def _competition_ranks(scored: list[tuple[int, Decimal]]) -> dict[int, int]:
-    """{id: rank} by score, best first; equal scores share a rank (1, 1, 3)."""
-    ranks, previous, rank = {}, None, 0
-    for i, (pk, total) in enumerate(sorted(scored, key=lambda r: (-r[1], r[0])), start=1):
-        if total != previous:
-            rank, previous = i, total
-        ranks[pk] = rank
-    return ranks
+_RESULT_FIELDS = ("kpi_score", "manual_score", "total_score", "score_grade", "grade",
+                  "grade_reason", "rank_unit", "rank_division", "rank_department",
+                  "is_bottom", "is_elimination_candidate")
 
 
-def _results(cycle: AppraisalCycle) -> None:
+def _result(appraisal) -> tuple:
+    return tuple(getattr(appraisal, name) for name in _RESULT_FIELDS)
+
+
+def _write_results(appraisals: list, before: dict) -> None:
+    """Only the appraisals whose result moved (a stage move mostly moves none)."""
+    moved = [a for a in appraisals if _result(a) != before[id(a)]]
+    Appraisal.objects.bulk_update(moved, list(_RESULT_FIELDS), batch_size=500)
+
+
+def _assign_ranks(members: list, field: str) -> None:
+    """Rank by total, best first; equal totals share a rank (1, 1, 3)."""
+    rank, previous = 0, None
+    for i, a in enumerate(sorted(members, key=lambda a: -a.total_score), start=1):
+        if a.total_score != previous:
+            rank, previous = i, a.total_score
+        setattr(a, field, rank)
+
+
+def _results(cycle: AppraisalCycle, groups: list | None = None, *, save: bool = True) -> None:
     """Totals, grades, ranks (team, division, department), bottom performers and
-    elimination candidates of the whole cycle, in a constant number of queries."""
-    appraisals = {a.pk: a for a in Appraisal.objects.filter(cycle=cycle).order_by("pk")}
-    lines: dict[int, list] = {pk: [] for pk in appraisals}
-    for line in AppraisalLine.objects.filter(appraisal__cycle=cycle).order_by(
-            "appraisal_id", "sort_order"):
-        lines[line.appraisal_id].append(line)
-    touched = []
-    for pk, appraisal in appraisals.items():
-        appraisal.kpi_score, appraisal.manual_score, appraisal.total_score = _weigh(lines[pk])
-        touched.extend(lines[pk])
+    elimination candidates of the whole cycle, in a constant number of queries.
+    ``groups``: [(appraisal, its lines)] in memory (a cycle being opened); otherwise the
+    cycle's own, of which only what moved is written."""
+    if groups is None:
+        appraisals = list(Appraisal.objects.filter(cycle=cycle).order_by("pk"))
+        lines: dict[int, list] = {a.pk: [] for a in appraisals}
+        for line in AppraisalLine.objects.filter(appraisal__cycle=cycle).order_by(
+                "appraisal_id", "sort_order"):
+            lines[line.appraisal_id].append(line)
+        groups = [(a, lines[a.pk]) for a in appraisals]
+    before = {id(a): _result(a) for a, _ in groups}
+    weighted_before = {id(line): line.weighted for _, lines in groups for line in lines}
+    for appraisal, lines in groups:
+        appraisal.kpi_score, appraisal.manual_score, appraisal.total_score = _weigh(lines)
         appraisal.score_grade = grade_for(appraisal.total_score, cycle.grade_bands)
         if appraisal.total_score is None:
             appraisal.grade, appraisal.grade_reason = "", ""
         elif not appraisal.grade_reason:  # not calibrated: the grade the score earns
             appraisal.grade = appraisal.score_grade
-    AppraisalLine.objects.bulk_update(touched, ["weighted"], batch_size=1000)
-    _rank(cycle, list(appraisals.values()))
-    Appraisal.objects.bulk_update(
-        list(appraisals.values()),
-        ["kpi_score", "manual_score", "total_score", "score_grade", "grade", "grade_reason",
-         "rank_unit", "rank_division", "rank_department", "is_bottom",
-         "is_elimination_candidate"], batch_size=500)
+    _rank(cycle, [a for a, _ in groups])
+    if save:
+        AppraisalLine.objects.bulk_update(
+            [line for _, lines in groups for line in lines
+             if line.weighted != weighted_before[id(line)]], ["weighted"], batch_size=1000)
+        _write_results([a for a, _ in groups], before)
 
 
 def _rank(cycle: AppraisalCycle, appraisals: list[Appraisal]) -> None:
@@ -736,9 +775,7 @@ def _rank(cycle: AppraisalCycle, appraisals: list[Appraisal]) -> None:
     for level, field in (("unit", "rank_unit"), ("division", "rank_division"),
                          ("department", "rank_department")):
         for members in groups[level].values():
-            ranks = _competition_ranks([(a.pk, a.total_score) for a in members])
-            for a in members:
-                setattr(a, field, ranks[a.pk])
+            _assign_ranks(members, field)
     level = "division" if cycle.distribution_level == "division" else "unit"
     share = Decimal(cycle.bottom_percent) / HUNDRED
     for members in groups[level].values():
@@ -1026,11 +1063,11 @@ def appraisal_calibrate(*, appraisal, by, grade, reason="") -> Appraisal:
         appraisal.grade, appraisal.grade_reason = grade, _reason(reason)
     appraisal._change_reason = f"calibrated to {grade}"
     audited_save(appraisal, by=by, validate_constraints=False)
-    cycle = appraisal.cycle
-    _rank(cycle, rows := list(Appraisal.objects.filter(cycle=cycle).order_by("pk")))
-    Appraisal.objects.bulk_update(rows, ["rank_unit", "rank_division", "rank_department",
-                                         "is_bottom", "is_elimination_candidate"],
-                                  batch_size=500)
+    # A grade moves no total (no rank), only who is flagged: write those who changed.
+    rows = list(Appraisal.objects.filter(cycle=appraisal.cycle).order_by("pk"))
+    before = {id(a): _result(a) for a in rows}
+    _rank(appraisal.cycle, rows)
+    _write_results(rows, before)
     appraisal.refresh_from_db()
     return appraisal
 

@@ -488,3 +488,29 @@ def test_opening_and_results_cost_the_same_queries_however_many_people(setup):
     _bigger_division(dept, 12)
     big = cost("2026-Q2")
     assert big == small, (small, big)
+
+
+def test_a_stage_move_writes_only_what_moved(setup):
+    """Reading the figures again when no record changed rewrites no line and no result
+    (at 2,000 people, rewriting everything was most of a stage move's time)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    dept = setup
+    records.contract(dept.sales, total="10000.00", signed_on=Q3)
+    cycle = open_cycle(dept)
+    with CaptureQueriesContext(connection) as ctx:
+        services.cycle_refresh(cycle=cycle, by=dept.hr.user)
+    writes = [q["sql"] for q in ctx.captured_queries
+              if q["sql"].startswith(('UPDATE "appraisal_appraisal"',
+                                      'UPDATE "appraisal_appraisalline"'))]
+    assert writes == []
+    records.contract(dept.sales_mate, total="20000.00", signed_on=Q3)
+    with CaptureQueriesContext(connection) as ctx:
+        services.cycle_refresh(cycle=cycle, by=dept.hr.user)
+    writes = [q["sql"] for q in ctx.captured_queries
+              if q["sql"].startswith('UPDATE "appraisal_appraisalline"')]
+    # the one line that moved: its figures, then its weighted points
+    assert len(writes) == 2 and all('IN (%d)' % line(appraisal_of(cycle, dept.sales_mate),
+                                                      "revenue").pk in sql for sql in writes)
+    assert line(appraisal_of(cycle, dept.sales_mate), "revenue").actual == Decimal("20000.00")
