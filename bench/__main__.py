@@ -133,6 +133,11 @@ def main(argv=None) -> int:
 
     log("role dashboards (RPT-1): the director's, a division head's")
     rows += reports.report_rows(args.size)
+    from . import appraisal  # noqa: PLC0415 - appraisal cycle (PER-3..5)
+
+    log("appraisal cycle (PER-3..5): open, stage moves, reviews, calibration and approval "
+        "for every person, rolled back after each run")
+    rows += appraisal.cycle_rows(args.size)
     if args.import_rows:
         log(f"Excel import (CUS-12) of {args.import_rows:,} customers, bizdept and "
             "django-import-export, each on a fresh database")

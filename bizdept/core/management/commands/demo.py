@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 
 # Each app that has demo records lists its module here, in dependency order.
 DEMO_MODULES = ["bizdept.org.demo", "bizdept.customers.demo", "bizdept.approvals.demo",
-                "bizdept.sales.demo", "bizdept.targets.demo"]
+                "bizdept.sales.demo", "bizdept.targets.demo", "bizdept.appraisal.demo"]
 
 
 def build(kind: str, size: str | None = None):
