@@ -255,12 +255,22 @@ def _is_ids(value) -> bool:
     return isinstance(value, list) and bool(value) and all(_is_id(v) for v in value)
 
 
-def _with_known_ids(values):
+# Names that are not ids in some operations: a survey's "product" is a 1–5 score.
+NOT_IDS = {"/surveys": {"product"}}
+
+
+def _not_ids(context) -> set:
+    path = getattr(getattr(context, "operation", None), "path", "") or ""
+    return {name for fragment, names in NOT_IDS.items() if fragment in path
+            for name in names}
+
+
+def _with_known_ids(values, skip=frozenset()):
     if not isinstance(values, dict):
         return st.just(values)
     swaps = {}
     for name, value in values.items():
-        if not KNOWN.get(name):
+        if not KNOWN.get(name) or name in skip:
             continue
         if _is_id(value):
             swaps[name] = st.sampled_from(KNOWN[name])
@@ -282,7 +292,7 @@ def flatmap_query(context, query):
 
 
 def flatmap_body(context, body):
-    return _with_known_ids(body)
+    return _with_known_ids(body, _not_ids(context))
 
 
 for _schema in (schema, scope_schema):
