@@ -134,6 +134,33 @@ def team_appraisals(*, user, cycle):
             .order_by("unit__path", "employee__name", "pk"))
 
 
+PENDING_STEPS = ("self_assessment", "review", "interview", "employee_signature",
+                 "reviewer_signature")
+
+
+def pending_steps(appraisal) -> list[str]:
+    """What is still to be done on an appraisal (``PENDING_STEPS``), in the order it is
+    done: the one rule the team page and the dashboards show."""
+    from .choices import CycleStatus
+
+    status = appraisal.cycle.status
+    steps = []
+    if status == CycleStatus.SELF_ASSESSMENT and appraisal.self_submitted_at is None:
+        steps.append("self_assessment")
+    if appraisal.reviewed_at is None and status in (CycleStatus.SELF_ASSESSMENT,
+                                                    CycleStatus.MANAGER_REVIEW):
+        steps.append("review")
+    if appraisal.reviewed_at is not None:
+        if appraisal.interview_on is None:
+            steps.append("interview")
+        else:
+            if appraisal.employee_signed_at is None:
+                steps.append("employee_signature")
+            if appraisal.reviewer_signed_at is None:
+                steps.append("reviewer_signature")
+    return steps
+
+
 def line_explain_url(line, appraisal) -> str:
     """The records behind a KPI line's value ("" for a manual line)."""
     from bizdept.kpi import measures

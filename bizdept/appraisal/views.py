@@ -793,24 +793,15 @@ class MyAppraisalsPage(ListPage):
         return selectors.my_appraisals(user=self.request.user)
 
 
+PENDING_LABELS = {"self_assessment": gettext_lazy("Self-assessment"),
+                  "review": gettext_lazy("Review"), "interview": gettext_lazy("Interview"),
+                  "employee_signature": gettext_lazy("Employee's signature"),
+                  "reviewer_signature": gettext_lazy("Reviewer's signature")}
+
+
 def pending_of(a) -> list[str]:
     """What is still to do on an appraisal, in the order it is done."""
-    status = a.cycle.status
-    pending = []
-    if status == CycleStatus.SELF_ASSESSMENT and a.self_submitted_at is None:
-        pending.append(_("Self-assessment"))
-    if a.reviewed_at is None and status in (CycleStatus.SELF_ASSESSMENT,
-                                            CycleStatus.MANAGER_REVIEW):
-        pending.append(_("Review"))
-    if a.reviewed_at is not None:
-        if a.interview_on is None:
-            pending.append(_("Interview"))
-        else:
-            if a.employee_signed_at is None:
-                pending.append(_("Employee's signature"))
-            if a.reviewer_signed_at is None:
-                pending.append(_("Reviewer's signature"))
-    return pending
+    return [str(PENDING_LABELS[step]) for step in selectors.pending_steps(a)]
 
 
 TEAM_COLUMNS = [

@@ -642,25 +642,28 @@ def panel_collection_units(frame: Frame) -> Panel:
 
 # --- appraisal (PER-3..5) ------------------------------------------------------------------
 def _appraisal_todo(appraisal, me) -> str:
-    """What the viewer still has to do on an appraisal ("" when nothing)."""
+    """The first step still open on an appraisal (``appraisal.selectors.pending_steps``),
+    said from where the viewer stands ("" when nothing)."""
     from bizdept.appraisal.choices import CycleStatus
+    from bizdept.appraisal.selectors import pending_steps
 
-    status = appraisal.cycle.status
+    steps = pending_steps(appraisal)
+    if not steps:
+        return ""
     mine, reviewing = appraisal.employee_id == me.pk, appraisal.reviewer_id == me.pk
-    if status == CycleStatus.SELF_ASSESSMENT and appraisal.self_submitted_at is None:
+    step = steps[0]
+    if step == "self_assessment":
         return _("Self-assessment to hand in") if mine else _("Self-assessment awaited")
-    if status == CycleStatus.MANAGER_REVIEW and appraisal.reviewed_at is None:
-        return _("Review awaited") if mine else _("To review")
-    if appraisal.reviewed_at is not None and appraisal.interview_on is None:
+    if step == "review":
+        if mine or appraisal.cycle.status != CycleStatus.MANAGER_REVIEW:
+            return _("Review awaited")
+        return _("To review")
+    if step == "interview":
         return "" if mine else _("Interview to record")
-    if appraisal.interview_on is not None:
-        if mine and appraisal.employee_signed_at is None:
-            return _("Interview to sign")
-        if reviewing and appraisal.reviewer_signed_at is None:
-            return _("Interview to sign")
-        if appraisal.employee_signed_at is None or appraisal.reviewer_signed_at is None:
-            return _("Signature awaited")
-    return ""
+    if (mine and "employee_signature" in steps) or (
+            reviewing and "reviewer_signature" in steps):
+        return _("Interview to sign")
+    return _("Signature awaited")
 
 
 def _appraisal_row(appraisal, me) -> dict:

@@ -511,6 +511,6 @@ def test_a_stage_move_writes_only_what_moved(setup):
     writes = [q["sql"] for q in ctx.captured_queries
               if q["sql"].startswith('UPDATE "appraisal_appraisalline"')]
     # the one line that moved: its figures, then its weighted points
-    assert len(writes) == 2 and all('IN (%d)' % line(appraisal_of(cycle, dept.sales_mate),
-                                                      "revenue").pk in sql for sql in writes)
+    moved = line(appraisal_of(cycle, dept.sales_mate), "revenue").pk
+    assert len(writes) == 2 and all(f"IN ({moved})" in sql for sql in writes)
     assert line(appraisal_of(cycle, dept.sales_mate), "revenue").actual == Decimal("20000.00")
