@@ -138,6 +138,11 @@ def main(argv=None) -> int:
     log("appraisal cycle (PER-3..5): open, stage moves, reviews, calibration and approval "
         "for every person, rolled back after each run")
     rows += appraisal.cycle_rows(args.size)
+    from . import incentives  # noqa: PLC0415 - bonus run (INC-2)
+
+    log("bonus run (INC-2): an approved cycle first (untimed), then work out, work out "
+        "again, the run page, the payroll export and a what-if, rolled back")
+    rows += incentives.run_rows(args.size)
     if args.import_rows:
         log(f"Excel import (CUS-12) of {args.import_rows:,} customers, bizdept and "
             "django-import-export, each on a fresh database")

@@ -36,9 +36,7 @@ fixing it through ``appraisal_calibrate`` would be hundreds of calibrations); th
 
 from __future__ import annotations
 
-import argparse
 import datetime
-import os
 import random
 import resource
 import sys
@@ -293,48 +291,12 @@ def cycle_rows(size: str, runs: int = 1, period: str | None = None,
 
 # --- stand-alone ------------------------------------------------------------------------
 def main(argv=None) -> int:
-    from .__main__ import DATA_DIR, bench_env, log
+    from .standalone import main as stand_alone
 
-    parser = argparse.ArgumentParser(prog="python -m bench.appraisal",
-                                     description="A full appraisal cycle; prints one table.")
-    parser.add_argument("--size", choices=["S", "M", "L"], default="L")
-    parser.add_argument("--runs", type=int, default=1,
-                        help="timed runs (0: only the traced one, its timings)")
-    parser.add_argument("--no-memory", action="store_true",
-                        help="skip the run with tracemalloc on (traced peaks)")
-    parser.add_argument("--database-url", default="",
-                        help="default: bench/data/<size>.sqlite3 (must exist)")
-    parser.add_argument("--markdown", action="store_true")
-    args = parser.parse_args(argv)
-    db = DATA_DIR / f"{args.size}.sqlite3"
-    env = bench_env(db)
-    if args.database_url:
-        env["DATABASE_URL"] = args.database_url
-    elif not db.exists():
-        parser.error(f"{db} does not exist: run python -m bench --size {args.size} first")
-    (DATA_DIR / "static").mkdir(parents=True, exist_ok=True)
-    os.environ.update(env)
-
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", interactive=False, verbosity=0)
-    from . import report
-
-    head = report.header(args.size)
-    log(f"appraisal cycle (PER-3..5): {args.runs} timed run(s)"
-        + ("" if args.no_memory else ", after one with tracemalloc on"))
-    started = time.monotonic()
-    rows = cycle_rows(args.size, args.runs, memory=not args.no_memory)
-    print("\n".join(head))
-    print()
-    print(report.plain(rows))
-    if args.markdown:
-        print()
-        print(report.markdown(rows))
-    print(f"\nwhole run {time.monotonic() - started:.1f} s")
-    return 0
+    return stand_alone(argv, prog="python -m bench.appraisal",
+                       description="A full appraisal cycle; prints one table.",
+                       what="appraisal cycle (PER-3..5)",
+                       rows=lambda size, runs, memory: cycle_rows(size, runs, memory=memory))
 
 
 if __name__ == "__main__":

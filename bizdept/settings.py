@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "bizdept.kpi",
     "bizdept.targets",
     "bizdept.appraisal",
+    "bizdept.incentives",
     "bizdept.reports",
 ]
 

@@ -24,6 +24,7 @@ urlpatterns = [
     path("reports/", include("bizdept.reports.urls")),  # role dashboards (RPT)
     path("kpi/", include("bizdept.kpi.urls")),  # the KPI library and its inputs (PER-1)
     path("appraisal/", include("bizdept.appraisal.urls")),  # appraisal pages (PER-2..5)
+    path("incentives/", include("bizdept.incentives.urls")),  # bonuses and awards (INC)
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

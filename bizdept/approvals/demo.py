@@ -46,6 +46,8 @@ DEFAULT_POLICIES = [
     ("sales.expense", "费用审批", [_head("直属上级"), _role("部门总监", DIRECTOR, "20000")]),
     ("targets.plan", "目标计划审批", [_role("部门总监", DIRECTOR, days=3)]),
     ("appraisal.cycle", "考核结果审批", [_role("部门总监", DIRECTOR, days=3)]),
+    ("incentives.bonus_plan", "奖金方案审批", [_role("财务复核", "finance", days=2),
+                                             _role("人事", "hr", days=2)]),
     ("incentives.bonus_run", "奖金核算审批", [_role("财务复核", "finance", days=2),
                                            _role("部门总监", DIRECTOR, days=2)]),
     ("people.resignation", "辞职审批", [_head("直属上级"), _role("人事", "hr")]),

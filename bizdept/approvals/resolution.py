@@ -10,7 +10,9 @@ place in the org tree and the document's amount.
   roles, rank counts: a requester who is a lead, manager or director already has the
   authority of every line role up to their own, so such a step resolves to them and is
   skipped (a manager's own 50,000 contract needs no lead). Nobody holding the role above
-  the requester: the next head up.
+  the requester: the next head up. The members of a unit the requester heads are below
+  them and are passed over, except the staff roles (finance, HR), who review the
+  documents of the head of their own unit.
 * ``employee``: the named employee (refused if they have left).
 
 A step applies when the document's amount is above its ``min_amount`` (0: always). A
@@ -38,6 +40,9 @@ from .choices import ApproverKind, SkipReason
 
 # The line of authority, lowest first: an amount threshold names one of these roles.
 LINE_RANK = {RoleCode.LEAD: 1, RoleCode.MANAGER: 2, RoleCode.DIRECTOR: 3}
+# Roles that review beside the line, not under it: the director's own finance officer
+# reviews the director's documents.
+STAFF_ROLES = {RoleCode.FINANCE, RoleCode.HR}
 
 
 @dataclass
@@ -105,8 +110,11 @@ def _role_holder(code: str, org: OrgView):
     elif code in org.requester_roles:
         return org.requester
     for index, unit in enumerate(org.units):
-        if index == 0 and unit.head is not None and unit.head.pk == org.requester.pk:
-            continue  # the members of the unit the requester heads are below them
+        if (code not in STAFF_ROLES and index == 0 and unit.head is not None
+                and unit.head.pk == org.requester.pk):
+            # the members of the unit the requester heads are below them in the line; a
+            # staff role (finance, HR) beside them still reviews their documents
+            continue
         holders = [e for e in org.holders.get(unit.pk, {}).get(code, []) if not _left(e)]
         if not holders:
             continue

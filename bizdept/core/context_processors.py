@@ -41,6 +41,12 @@ NAVIGATION = [
         ("appraisal:template_list", _("Scorecard templates"), None),
         ("kpi:library", _("KPI library"), None),  # PER-1
     ]),
+    ("incentives", _("Incentives"), [  # INC-1..3
+        ("incentives:my_bonus", _("My bonus"), None),  # INC-2
+        ("incentives:run_list", _("Bonus runs"), None),
+        ("incentives:plan_list", _("Bonus plans"), None),  # INC-1
+        ("incentives:award_list", _("Awards and honors"), None),  # INC-3
+    ]),
     ("approvals:inbox", _("Approvals"), None),  # SAL-3; badge: steps waiting for me
     ("organization", _("Organization"), [
         ("org:employee_list", _("People"), None),

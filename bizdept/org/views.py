@@ -77,8 +77,16 @@ class EmployeeDetailPage(DetailPage):
             roles=list(employee.roles.all()),
             mentees=selectors.employee_list(user=self.request.user).filter(mentor=employee),
             is_me=employee_of(self.request.user) == employee,
+            awards=_awards_of(self.request.user, employee),
         )
         return context
+
+
+def _awards_of(user, employee) -> list:
+    """The "Awards and honors" panel (INC-3): one query, from the incentives selector."""
+    from bizdept.incentives.selectors import awards_of
+
+    return list(awards_of(user=user, employee=employee)[:20])
 
 
 class UnitDetailPage(DetailPage):

@@ -731,6 +731,25 @@ def panel_team_appraisals(frame: Frame) -> Panel:
                  note="" if total else _("Nothing is waiting in this cycle."))
 
 
+# --- incentives (INC-2) --------------------------------------------------------------------
+def panel_my_bonus(frame: Frame) -> Panel:
+    """My latest bonus line: the run, its status and my bonus (the line explains it)."""
+    from bizdept.incentives.selectors import my_lines
+
+    found = my_lines(user=frame.user)
+    total = found.count()
+    rows = [{"run": line.run.name, "status": line.run.get_status_display(),
+             "total": line.total,
+             "_url": reverse("incentives:line_detail", args=[line.pk])}
+            for line in found[:1]]
+    return Panel(key="my_bonus", title=_("My bonus"), rows=rows, total=total,
+                 more_url=_url("incentives:my_bonus"), link="run",
+                 columns=[Col("run", gettext_lazy("Bonus run")),
+                          Col("status", gettext_lazy("Status")),
+                          Col("total", gettext_lazy("Bonus"), kind="money")],
+                 note="" if total else _("No bonus has been worked out for you yet."))
+
+
 # --- which panels each dashboard has -------------------------------------------------------------
 PANELS: dict[str, Callable[[Frame], Panel]] = {
     "my_targets": panel_my_targets,
@@ -749,11 +768,12 @@ PANELS: dict[str, Callable[[Frame], Panel]] = {
     "collection_units": panel_collection_units,
     "my_appraisals": panel_my_appraisals,
     "team_appraisals": panel_team_appraisals,
+    "my_bonus": panel_my_bonus,
 }
 
 LAYOUT: dict[str, list[str]] = {
     Kind.SALES: ["my_targets", "my_revisits", "my_requests", "my_receivables",
-                 "my_appraisals"],
+                 "my_appraisals", "my_bonus"],
     Kind.TEAM: ["team_ranking", "team_funnel", "team_revisits", "team_receivables", "inbox",
                 "team_appraisals"],
     Kind.DIRECTOR: ["department_monthly", "divisions", "trend", "inbox"],

@@ -69,7 +69,9 @@ def _money(value):
 Money = Annotated[
     Decimal, BeforeValidator(_money), Field(ge=0, le=MONEY_MAX, allow_inf_nan=False),
     WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0, "maximum": MONEY_MAX},
-                              {"type": "string", "pattern": r"^\d{1,12}(\.\d{1,2})?$"}],
+                              # ≤ MONEY_MAX (10¹² − 1) as text too: twelve digits only with no cents
+                              {"type": "string",
+                               "pattern": r"^(\d{1,11}(\.\d{1,2})?|\d{12}(\.0{1,2})?)$"}],
                     "description": "An amount ≥ 0 with at most 2 decimals, as a number or "
                                    "as text such as \"1280.50\"."}),
 ]

@@ -176,3 +176,10 @@ def test_loading_the_org_costs_the_same_for_any_depth(dept):
     with CaptureQueriesContext(connection) as ctx:
         org_view_for(dept.sales, CONTRACT)
     assert len(ctx) <= 3
+
+
+def test_finance_and_hr_in_the_directors_own_unit_review_the_directors_documents(dept):
+    assert deciding(dept.director, [step(kind=ApproverKind.ROLE,
+                                         role_code=RoleCode.FINANCE)]) == [dept.finance]
+    assert deciding(dept.director, [step(kind=ApproverKind.ROLE, role_code=RoleCode.HR)]) \
+        == [dept.hr]

@@ -17,7 +17,9 @@ from bizdept.org.scope import Domain
 ROW_MODULES = ["bizdept.org.tests.scope_rows", "bizdept.customers.tests.scope_rows",
                "bizdept.approvals.tests.scope_rows", "bizdept.sales.tests.scope_rows",
                "bizdept.targets.tests.scope_rows", "bizdept.targets.tests.scope_rows_tracking",
-               "bizdept.appraisal.tests.scope_rows"]
+               "bizdept.appraisal.tests.scope_rows",
+               "bizdept.incentives.tests.scope_rows",
+               "bizdept.incentives.tests.scope_rows_awards"]
 
 # Viewers are personas of the root conftest; owners are the people whose records are read:
 # the viewer-independent cast is sales (team 上海一所), sales_mate (same team),
@@ -36,6 +38,9 @@ VISIBLE: dict[str, dict[str, set[str]]] = {
 }
 VISIBLE[Domain.PEOPLE] = {**VISIBLE[Domain.SALES], "hr": _DEPARTMENT}
 VISIBLE[Domain.MONEY] = {**VISIBLE[Domain.SALES], "finance": _DEPARTMENT}
+# INC-2: a bonus line is pay (money), and HR, who make the department's runs, see its lines.
+BONUS_LINE = "bonus_line"
+VISIBLE[BONUS_LINE] = {**VISIBLE[Domain.MONEY], "hr": _DEPARTMENT}
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,37 @@ _APPRAISAL_RULES: dict[tuple[str, str], set[str]] = {
                                                                     "due_on"},
     ("PATCH", "/appraisal/improvements/{improvement_id}"): {"status", "note"},
 }
+# bonus plans (INC-1): every rule named as the service names it, nested with its index
+# ("tiers[2].rate", "gates[0].floor", "coefficients.S", "coefficients[1].from"); a plan's
+# submission needs an approval policy; what-if on an approved cycle of the department
+_PLAN_RULE_FIELDS = {
+    "name", "position", "period_kind", "base_amount", "coefficient_basis", "coefficients",
+    "commission_measure", "commission_mode", "tiers", "tiers.from", "tiers.rate",
+    "commission_cap", "total_cap", "gates", "gates.kind", "gates.kpi", "gates.floor",
+    "gates.grades", "gates.blocks", "notes", "coefficients.from", "coefficients.coefficient",
+    *(f"coefficients.{grade}" for grade in "SABCD")}
+_INCENTIVE_RULES: dict[tuple[str, str], set[str]] = {
+    ("GET", "/incentives/plans"): {"position"},
+    ("POST", "/incentives/plans"): _PLAN_RULE_FIELDS,
+    ("PATCH", "/incentives/plans/{bonus_plan_id}"): _PLAN_RULE_FIELDS,
+    ("POST", "/incentives/plans/{bonus_plan_id}/submit"): {"comment", "__all__"},
+    ("GET", "/incentives/plans/{bonus_plan_id}/what-if"): {"cycle"},
+    # bonus runs (INC-2): on an approved cycle of the department; a run paying nobody
+    ("POST", "/incentives/runs"): {"cycle", "name"},
+    ("POST", "/incentives/runs/{run_id}/submit"): {"lines", "comment", "__all__"},
+    ("GET", "/incentives/runs/{run_id}/lines"): {"unit", "plan"},
+    ("GET", "/incentives/lines"): {"unit", "plan"},
+    # awards (INC-3): a title's basis (the score or a KPI), a unique name, a position that
+    # exists; proposals from an approved cycle of the department; a special award for
+    # someone below the proposer, for a year, above 0 with 2 decimals, with a reason;
+    # declining needs a note
+    ("GET", "/incentives/awards"): {"title", "unit"},
+    ("POST", "/incentives/titles"): {"name", "basis", "position"},
+    ("PATCH", "/incentives/titles/{honor_title_id}"): {"name", "basis", "position"},
+    ("POST", "/incentives/awards/propose"): {"cycle"},
+    ("POST", "/incentives/awards/special"): {"employee", "period", "amount", "reason"},
+    ("POST", "/incentives/awards/{award_id}/decline"): {"note"},
+}
 BUSINESS_RULES: dict[tuple[str, str], set[str]] = {
     ("GET", "/employees"): {"unit", "position"},
     ("GET", "/customers"): {"owner", "unit"},
@@ -138,10 +169,12 @@ BUSINESS_RULES: dict[tuple[str, str], set[str]] = {
     ("POST", "/contract-numbers/{number_id}/void"): {"status", "reason"},
     ("POST", "/contract-numbers/{number_id}/return"): {"status", "reason"},
     # opportunities (SAL-2): the transition table names "stage"; a solution's lines and
-    # their discount approval; customers and owners outside the scope; no approval policy
+    # their discount approval; customers and owners outside the scope; no approval policy;
+    # an expected amount sent as a number with more than 2 decimals
     ("GET", "/opportunities"): {"owner", "unit"},
-    ("POST", "/opportunities"): {"customer", "owner", "title"},
-    ("PATCH", "/opportunities/{opportunity_id}"): {"stage", "owner", "title"},
+    ("POST", "/opportunities"): {"customer", "owner", "title", "expected_amount"},
+    ("PATCH", "/opportunities/{opportunity_id}"): {"stage", "owner", "title",
+                                                   "expected_amount"},
     ("GET", "/opportunities/funnel"): {"unit", "since"},
     ("POST", "/opportunities/{opportunity_id}/submit"): {"stage", "__all__"},
     ("POST", "/opportunities/{opportunity_id}/advance"): {"stage", "lines", "discount_percent"},
@@ -225,6 +258,8 @@ BUSINESS_RULES: dict[tuple[str, str], set[str]] = {
     # of existing top-level categories, each once, totalling exactly 100 ("items")
     ("PUT", "/kpi/market-sizes"): {"items", "items.region", "items.size"},
     ("PUT", "/kpi/planned-mix"): {"items", "items.category", "items.percent"},
+    # bonus plans, what-if, runs and lines (INC-1, INC-2)
+    **_INCENTIVE_RULES,
 }
 
 
@@ -453,6 +488,47 @@ def _scorecard_templates(dept) -> None:
                                  by=dept.hr.user)
 
 
+def _bonus_plans_runs(dept) -> None:
+    """INC-1, INC-2: the salespeople's quarterly plan in force, a draft of its next version
+    (what-if, change, submit, delete) and a draft run on the approved 2026-Q1 cycle whose
+    lines pay the salespeople."""
+    from bizdept.appraisal.models import AppraisalCycle
+    from bizdept.incentives import services
+    from bizdept.incentives.tests.factories import draft_plan
+
+    plan = draft_plan(dept.director, gates=[{"kind": "grade_in", "grades": ["D"],
+                                             "blocks": "all"}], total_cap="20000")
+    services.plan_approved(plan)  # as the engine would (its default route needs finance)
+    services.plan_new_version(plan=plan, by=dept.director.user)
+    cycle = AppraisalCycle.objects.get(unit=dept.department, period="2026-Q1")
+    services.run_create(by=dept.director.user, cycle=cycle)
+
+
+def _awards(dept) -> None:
+    """INC-3: two honor titles (by score, by revenue), the proposals from the approved
+    2026-Q1 cycle, a year-end special award for the salesperson proposed by their lead and
+    one for their teammate confirmed by the director."""
+    from bizdept.appraisal.models import AppraisalCycle
+    from bizdept.incentives import services
+
+    services.title_create(by=dept.hr.user, name="优秀员工", basis="appraisal_score")
+    services.title_create(by=dept.hr.user, name="销售冠军", basis="revenue", per="team")
+    cycle = AppraisalCycle.objects.get(unit=dept.department, period="2026-Q1")
+    services.awards_propose(by=dept.hr.user, cycle=cycle)
+    services.special_award_propose(by=dept.lead.user, employee=dept.sales, period="2026",
+                                   amount="5000", reason="大单突破")
+    done = services.special_award_propose(by=dept.lead.user, employee=dept.sales_mate,
+                                          period="2026", amount="3000", reason="新客户")
+    services.award_confirm(award=done, by=dept.director.user, note="同意")
+
+
+def _award_ids(ids) -> dict[str, list[int]]:
+    from bizdept.incentives.models import Award, HonorTitle
+
+    titles = ids(HonorTitle)
+    return {"honor_title_id": titles, "title": titles, "award_id": ids(Award)}
+
+
 def _kpi_inputs(dept) -> None:
     """PER-1: this year's market sizes and a planned mix over two top-level categories
     (one with a sub-category, which a plan may not name)."""
@@ -558,7 +634,20 @@ def _known_ids() -> dict[str, list[int]]:
         "template_id": sorted(ScorecardTemplate.objects.values_list("pk", flat=True)),
         # appraisal cycles, appraisals, improvement actions (PER-3..5)
         **_appraisal_ids(ids),
+        # bonus plans, runs and lines (INC-1, INC-2)
+        **_incentive_ids(ids),
+        # honor titles and awards (INC-3)
+        **_award_ids(ids),
     }
+
+
+def _incentive_ids(ids) -> dict[str, list[int]]:
+    from bizdept.incentives.models import BonusLine, BonusPlan, BonusRun
+
+    plans = ids(BonusPlan)
+    runs = ids(BonusRun)
+    return {"bonus_plan_id": plans, "plan": plans, "run_id": runs, "run": runs,
+            "bonus_line_id": ids(BonusLine)}
 
 
 def _plan_ids(ids, employees) -> dict[str, list[int]]:
@@ -617,6 +706,8 @@ def world(django_db_setup, django_db_blocker):
             _scorecard_templates(dept)
             _appraisal_cycles(dept)
             _kpi_inputs(dept)
+            _bonus_plans_runs(dept)
+            _awards(dept)
             KNOWN.update(_known_ids())
             yield {"director": token_header(dept.director), "sales": token_header(dept.sales)}
             transaction.set_rollback(True)
@@ -741,6 +832,22 @@ def test_openapi_document_lists_every_endpoint(client, db):
         "/api/v1/appraisal/improvements/{improvement_id}",
         # KPI inputs (PER-1)
         "/api/v1/kpi/market-sizes", "/api/v1/kpi/planned-mix",
+        # bonus plans, what-if, runs and lines (INC-1, INC-2)
+        "/api/v1/incentives/plans", "/api/v1/incentives/plans/{bonus_plan_id}",
+        "/api/v1/incentives/plans/{bonus_plan_id}/new-version",
+        "/api/v1/incentives/plans/{bonus_plan_id}/submit",
+        "/api/v1/incentives/plans/{bonus_plan_id}/what-if",
+        "/api/v1/incentives/runs", "/api/v1/incentives/runs/{run_id}",
+        "/api/v1/incentives/runs/{run_id}/recompute", "/api/v1/incentives/runs/{run_id}/submit",
+        "/api/v1/incentives/runs/{run_id}/lines", "/api/v1/incentives/lines/{bonus_line_id}",
+        "/api/v1/incentives/my-lines", "/api/v1/incentives/lines",
+        # honor titles and awards (INC-3)
+        "/api/v1/incentives/titles", "/api/v1/incentives/titles/{honor_title_id}",
+        "/api/v1/incentives/titles/{honor_title_id}/deactivate",
+        "/api/v1/incentives/awards", "/api/v1/incentives/awards/{award_id}",
+        "/api/v1/incentives/awards/propose", "/api/v1/incentives/awards/special",
+        "/api/v1/incentives/awards/{award_id}/confirm",
+        "/api/v1/incentives/awards/{award_id}/decline",
     }
     schemes = doc["components"]["securitySchemes"]
     assert schemes["TokenAuth"] == {"type": "http", "scheme": "bearer"}

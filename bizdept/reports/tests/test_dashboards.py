@@ -245,7 +245,8 @@ def test_salesperson_sees_own_revisits_requests_and_receivables(as_user, dept):
 
     board = selectors.dashboard(user=dept.sales.user)
     assert [p.key for p in board.panels] == ["my_targets", "my_revisits", "my_requests",
-                                             "my_receivables", "my_appraisals"]
+                                             "my_receivables", "my_appraisals",
+                                             "my_bonus"]
     revisits = panel(board, "my_revisits")
     assert [r["customer"] for r in revisits.rows] == [mine.name] and revisits.total == 1
     assert revisits.rows[0]["days"] == 5

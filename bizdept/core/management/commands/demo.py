@@ -6,7 +6,8 @@ from django.utils.translation import gettext as _
 
 # Each app that has demo records lists its module here, in dependency order.
 DEMO_MODULES = ["bizdept.org.demo", "bizdept.customers.demo", "bizdept.approvals.demo",
-                "bizdept.sales.demo", "bizdept.targets.demo", "bizdept.appraisal.demo"]
+                "bizdept.sales.demo", "bizdept.targets.demo", "bizdept.appraisal.demo",
+                "bizdept.incentives.demo", "bizdept.incentives.demo_awards"]
 
 
 def build(kind: str, size: str | None = None):
