@@ -157,6 +157,8 @@ def test_run_detail_filters(run, as_user, dept):
     client = as_user(dept.director)
     page = body(client.get(url("run_detail", run.pk) + f"?q={dept.sales.name}"))
     assert url("line_detail", _line(run, dept.sales).pk) in page
+    # the list's filter bar, open (not folded behind a button as on a list page)
+    assert 'id="filter-form"' in page and "collapse d-md-flex" not in page
     assert url("line_detail", _line(run, dept.other_sales).pk) not in page
     page = body(client.get(url("run_detail", run.pk) + "?grade=A&sort=-total"))
     assert url("line_detail", _line(run, dept.sales).pk) in page
