@@ -188,14 +188,15 @@ BUSINESS_RULES: dict[tuple[str, str], set[str]] = {
     ("PATCH", "/opportunity-lines/{line_id}"): {"stage", "quantity", "unit_price",
                                                 "discount_percent"},
     ("DELETE", "/opportunity-lines/{line_id}"): {"stage"},
-    # expenses (SAL-7): only drafts change; dates not in the future; periods from 2000
+    # expenses (SAL-7): only drafts change; dates not in the future; periods from 2000;
+    # a budget sent as a number with more than 2 decimals
     ("GET", "/expenses"): {"employee", "unit"},
     ("POST", "/expenses"): {"amount", "spent_on", "customer"},
     ("PATCH", "/expenses/{expense_id}"): {"status", "amount", "spent_on", "customer"},
     ("POST", "/expenses/{expense_id}/submit"): {"status", "__all__"},
     ("POST", "/expenses/{expense_id}/pay"): {"status"},
     ("GET", "/expense-budgets"): {"employee"},
-    ("POST", "/expense-budgets"): {"employee", "period"},
+    ("POST", "/expense-budgets"): {"employee", "period", "amount"},
     ("GET", "/expense-budgets/use"): {"period"},
     # contracts (SAL-5): only my numbers and customers; the workflow names "status"; lines
     # frozen under approval and once signed; the checklist before the report; the scan
