@@ -3,7 +3,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import BonusPlan, BonusRun
+from .models import Award, BonusPlan, BonusRun, HonorTitle
 
 
 class ReadOnly:
@@ -37,7 +37,6 @@ class BonusRunAdmin(ReadOnly, SimpleHistoryAdmin):
 
 
 # === Awards (INC-3) =======================================================================
-from .models import Award, HonorTitle  # noqa: E402 - this section's own imports
 
 
 @admin.register(HonorTitle)

@@ -1,6 +1,50 @@
 """The incentives API (INC-1..3)."""
 
-from ninja import Router
+import datetime
+import re
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema, Status
+from ninja.pagination import paginate
+from pydantic import BeforeValidator, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+from bizdept.appraisal.choices import GRADES, PeriodKind
+from bizdept.core.api import (
+    ERRORS,
+    BodyId,
+    BodyIn,
+    Id,
+    Mapped,
+    ObjectId,
+    Paginated,
+    Text,
+    filter_errors,
+    json_int,
+)
+from bizdept.core.errors import DomainError
+from bizdept.core.money import to_cents
+from bizdept.kpi.measures import KPIS
+from bizdept.org.api import EmployeeRef, PositionRef, UnitRef
+
+from . import selectors, services
+from .choices import (
+    AwardKind,
+    AwardStatus,
+    CoefficientBasis,
+    CommissionMeasure,
+    CommissionMode,
+    GateBlocks,
+    GateKind,
+    PlanStatus,
+    RankingUnit,
+    RunStatus,
+)
+from .filters import AwardFilterSet, BonusLineFilterSet, PlanFilterSet, RunFilterSet
+from .models import Award
 
 router = Router()
 
@@ -13,62 +57,12 @@ router = Router()
 # (the person, the heads above, finance; HR and the director, who make the runs, all of
 # their department's). Decimals are sent as a JSON
 # number or as text ("12.5") and answered as text.
-import datetime as _datetime  # noqa: E402 - this section's own imports
-import re as _re  # noqa: E402
-from decimal import Decimal as _Decimal  # noqa: E402
-from typing import Annotated as _Annotated  # noqa: E402
-from typing import Any as _Any  # noqa: E402
-from typing import Literal as _Literal  # noqa: E402
 
-from django.db.models import Count as _Count  # noqa: E402
-from django.db.models import OuterRef as _OuterRef  # noqa: E402
-from django.db.models import Subquery as _Subquery  # noqa: E402
-from django.db.models import Sum as _Sum  # noqa: E402
-from django.http import Http404 as _Http404  # noqa: E402
-from django.utils.translation import gettext as _gettext  # noqa: E402
-from ninja import Field as _Field  # noqa: E402
-from ninja import Query as _Query  # noqa: E402
-from ninja import Schema as _Schema  # noqa: E402
-from ninja import Status as _Status  # noqa: E402
-from ninja.pagination import paginate as _paginate  # noqa: E402
-from pydantic import BeforeValidator as _BeforeValidator  # noqa: E402
-from pydantic import WithJsonSchema as _WithJsonSchema  # noqa: E402
-from pydantic_core import PydanticCustomError as _PydanticCustomError  # noqa: E402
 
-from bizdept.appraisal.choices import GRADES as _GRADES  # noqa: E402
-from bizdept.appraisal.choices import PeriodKind as _PeriodKind  # noqa: E402
-from bizdept.core.api import ERRORS as _ERRORS  # noqa: E402
-from bizdept.core.api import BodyId as _BodyId  # noqa: E402
-from bizdept.core.api import BodyIn as _BodyIn  # noqa: E402
-from bizdept.core.api import Id as _Id  # noqa: E402
-from bizdept.core.api import Mapped as _Mapped  # noqa: E402
-from bizdept.core.api import ObjectId as _ObjectId  # noqa: E402
-from bizdept.core.api import Paginated as _Paginated  # noqa: E402
-from bizdept.core.api import Text as _Text  # noqa: E402
-from bizdept.core.api import filter_errors as _filter_errors  # noqa: E402
-from bizdept.core.api import json_int as _json_int  # noqa: E402
-from bizdept.core.errors import DomainError as _DomainError  # noqa: E402
-from bizdept.core.money import to_cents as _to_cents  # noqa: E402
-from bizdept.kpi.measures import KPIS as _KPIS  # noqa: E402
-from bizdept.org.api import EmployeeRef as _EmployeeRef  # noqa: E402
-from bizdept.org.api import PositionRef as _PositionRef  # noqa: E402
-from bizdept.org.api import UnitRef as _UnitRef  # noqa: E402
 
-from . import selectors as _selectors  # noqa: E402
-from . import services as _services  # noqa: E402
-from .choices import CoefficientBasis as _CoefficientBasis  # noqa: E402
-from .choices import CommissionMeasure as _CommissionMeasure  # noqa: E402
-from .choices import CommissionMode as _CommissionMode  # noqa: E402
-from .choices import GateBlocks as _GateBlocks  # noqa: E402
-from .choices import GateKind as _GateKind  # noqa: E402
-from .choices import PlanStatus as _PlanStatus  # noqa: E402
-from .choices import RunStatus as _RunStatus  # noqa: E402
-from .filters import BonusLineFilterSet as _BonusLineFilterSet  # noqa: E402
-from .filters import PlanFilterSet as _PlanFilterSet  # noqa: E402
-from .filters import RunFilterSet as _RunFilterSet  # noqa: E402
 
 _TAGS = ["incentives"]
-_NUMBER_TEXT = _re.compile(r"\d{1,14}(\.\d{1,2})?")
+_NUMBER_TEXT = re.compile(r"\d{1,14}(\.\d{1,2})?")
 _NUMBER_PATTERN = r"^\d{1,14}(\.\d{1,2})?$"
 
 
@@ -76,49 +70,49 @@ def _number(value):
     """A decimal sent as a JSON number or as text; anything else is refused (422)."""
     if isinstance(value, str):
         if _NUMBER_TEXT.fullmatch(value):
-            return _Decimal(value)
-        raise _PydanticCustomError("decimal_parsing", "Input should be a number like 12.5")
+            return Decimal(value)
+        raise PydanticCustomError("decimal_parsing", "Input should be a number like 12.5")
     if isinstance(value, float):
-        return _Decimal(repr(value))
+        return Decimal(repr(value))
     if isinstance(value, int) and not isinstance(value, bool):
-        return _Decimal(value)
+        return Decimal(value)
     return value  # anything else is left to the (strict) type check, which refuses it
 
 
 def _decimal_in(description: str, maximum):
     # Bounds and decimals are the service's to check (400 naming the field, as a page
     # shows it): text such as "0.001" or "999" matches a pattern, so a schema cannot.
-    return _Annotated[
-        _Decimal, _BeforeValidator(_number), _Field(allow_inf_nan=False),
-        _WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0,
-                                    "maximum": float(maximum)},
-                                   {"type": "string", "pattern": _NUMBER_PATTERN}],
-                         "description": description})]
+    return Annotated[
+        Decimal, BeforeValidator(_number), Field(allow_inf_nan=False),
+        WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0,
+                                   "maximum": float(maximum)},
+                                  {"type": "string", "pattern": _NUMBER_PATTERN}],
+                        "description": description})]
 
 
-_Money = _decimal_in("An amount in yuan, at least 0, at most 2 decimals.", _services.MONEY_MAX)
+_Money = _decimal_in("An amount in yuan, at least 0, at most 2 decimals.", services.MONEY_MAX)
 _Coefficient = _decimal_in("A coefficient, 0 to 100, at most 2 decimals.",
-                           _services.COEFFICIENT_MAX)
-_Score = _decimal_in("A total score, 0 to 1000, at most 2 decimals.", _services.SCORE_MAX)
-_Rate = _decimal_in("A rate in %, 0 to 100, at most 2 decimals.", _services.RATE_MAX)
+                           services.COEFFICIENT_MAX)
+_Score = _decimal_in("A total score, 0 to 1000, at most 2 decimals.", services.SCORE_MAX)
+_Rate = _decimal_in("A rate in %, 0 to 100, at most 2 decimals.", services.RATE_MAX)
 _Achievement = _decimal_in("Achievement in % where the tier starts (the first: 0), at most "
-                           "2 decimals.", _services.ACHIEVEMENT_MAX)
-_Floor = _decimal_in("The KPI's floor: under it the gate closes.", _services.MONEY_MAX)
-_Version = _Annotated[int, _Field(ge=1, le=2**31 - 1), _BeforeValidator(_json_int)]
-_GradeIn = _Literal[_GRADES]
+                           "2 decimals.", services.ACHIEVEMENT_MAX)
+_Floor = _decimal_in("The KPI's floor: under it the gate closes.", services.MONEY_MAX)
+_Version = Annotated[int, Field(ge=1, le=2**31 - 1), BeforeValidator(json_int)]
+_GradeIn = Literal[GRADES]
 
 
-class BonusTierIn(_BodyIn):
-    start: _Achievement = _Field(..., alias="from")
+class BonusTierIn(BodyIn):
+    start: _Achievement = Field(..., alias="from")
     rate: _Rate
 
 
-class ScoreBandIn(_BodyIn):
-    start: _Score = _Field(..., alias="from")
+class ScoreBandIn(BodyIn):
+    start: _Score = Field(..., alias="from")
     coefficient: _Coefficient
 
 
-class GradeCoefficientsIn(_BodyIn):
+class GradeCoefficientsIn(BodyIn):
     S: _Coefficient | None = None
     A: _Coefficient | None = None
     B: _Coefficient | None = None
@@ -126,160 +120,160 @@ class GradeCoefficientsIn(_BodyIn):
     D: _Coefficient | None = None
 
 
-class BonusGateIn(_BodyIn):
-    kind: _Literal[tuple(_GateKind.values)]
-    blocks: _Literal[tuple(_GateBlocks.values)] = _Field(
+class BonusGateIn(BodyIn):
+    kind: Literal[tuple(GateKind.values)]
+    blocks: Literal[tuple(GateBlocks.values)] = Field(
         ..., description="What a closed gate takes away: base, commission or all.")
-    kpi: _Literal[tuple(sorted(_KPIS))] | None = _Field(None, description="kpi_below: the "
-                                                                          "KPI's code.")
-    floor: _Floor | None = _Field(None, description="kpi_below: the floor.")
-    grades: list[_GradeIn] | None = _Field(None, min_length=1, max_length=len(_GRADES),
-                                           description="grade_in: the grades it closes for.")
+    kpi: Literal[tuple(sorted(KPIS))] | None = Field(None, description="kpi_below: the "
+                                                     "KPI's code.")
+    floor: _Floor | None = Field(None, description="kpi_below: the floor.")
+    grades: list[_GradeIn] | None = Field(None, min_length=1, max_length=len(GRADES),
+                                          description="grade_in: the grades it closes for.")
 
 
-_Coefficients = _Annotated[
+_Coefficients = Annotated[
     GradeCoefficientsIn | list[ScoreBandIn],
-    _Field(description='By grade: {"S": 1.5, "A": 1.2, …} (a grade left out: 0); by score: '
-                       'bands [{"from": 90, "coefficient": 1.5}, …] (the highest reached).')]
-_Tiers = _Annotated[list[BonusTierIn], _Field(
-    max_length=_services.MAX_TIERS,
+    Field(description='By grade: {"S": 1.5, "A": 1.2, …} (a grade left out: 0); by score: '
+          'bands [{"from": 90, "coefficient": 1.5}, …] (the highest reached).')]
+_Tiers = Annotated[list[BonusTierIn], Field(
+    max_length=services.MAX_TIERS,
     description="Tiers by achievement: the first from 0, each later one higher, rates never "
                 "falling; none without a commission measure.")]
-_Gates = _Annotated[list[BonusGateIn], _Field(max_length=_services.MAX_GATES)]
+_Gates = Annotated[list[BonusGateIn], Field(max_length=services.MAX_GATES)]
 
 
-class BonusPlanIn(_BodyIn):
-    name: _Text(100, 1)
-    position: _BodyId
-    period_kind: _Literal[tuple(_PeriodKind.values)]
+class BonusPlanIn(BodyIn):
+    name: Text(100, 1)
+    position: BodyId
+    period_kind: Literal[tuple(PeriodKind.values)]
     base_amount: _Money
-    coefficient_basis: _Literal[tuple(_CoefficientBasis.values)] = "grade"
+    coefficient_basis: Literal[tuple(CoefficientBasis.values)] = "grade"
     coefficients: _Coefficients
-    commission_measure: _Literal[tuple(_CommissionMeasure.values)] = _Field(
+    commission_measure: Literal[tuple(CommissionMeasure.values)] = Field(
         "", description="Empty: no commission.")
-    commission_mode: _Literal[tuple(_CommissionMode.values)] = "tiered"
-    tiers: _Tiers = _Field(default_factory=list)
+    commission_mode: Literal[tuple(CommissionMode.values)] = "tiered"
+    tiers: _Tiers = Field(default_factory=list)
     commission_cap: _Money | None = None
-    total_cap: _Money | None = _Field(None, description="The cap per person.")
-    gates: _Gates = _Field(default_factory=list)
-    notes: _Text(_services.NOTES_MAX) = ""
+    total_cap: _Money | None = Field(None, description="The cap per person.")
+    gates: _Gates = Field(default_factory=list)
+    notes: Text(services.NOTES_MAX) = ""
 
 
-class BonusPlanUpdateIn(_BodyIn):
-    name: _Text(100, 1) | None = None
-    position: _BodyId | None = None
-    period_kind: _Literal[tuple(_PeriodKind.values)] | None = None
+class BonusPlanUpdateIn(BodyIn):
+    name: Text(100, 1) | None = None
+    position: BodyId | None = None
+    period_kind: Literal[tuple(PeriodKind.values)] | None = None
     base_amount: _Money | None = None
-    coefficient_basis: _Literal[tuple(_CoefficientBasis.values)] | None = None
+    coefficient_basis: Literal[tuple(CoefficientBasis.values)] | None = None
     coefficients: _Coefficients | None = None
-    commission_measure: _Literal[tuple(_CommissionMeasure.values)] | None = None
-    commission_mode: _Literal[tuple(_CommissionMode.values)] | None = None
+    commission_measure: Literal[tuple(CommissionMeasure.values)] | None = None
+    commission_mode: Literal[tuple(CommissionMode.values)] | None = None
     tiers: _Tiers | None = None
-    commission_cap: _Money | None = _Field(None, description="null: no cap.")
-    total_cap: _Money | None = _Field(None, description="null: no cap.")
+    commission_cap: _Money | None = Field(None, description="null: no cap.")
+    total_cap: _Money | None = Field(None, description="null: no cap.")
     gates: _Gates | None = None
-    notes: _Text(_services.NOTES_MAX) | None = None
-    version: _Version | None = _Field(
+    notes: Text(services.NOTES_MAX) | None = None
+    version: _Version | None = Field(
         None, description="The version the change was made on (409 when it is not current).")
 
 
-class BonusCommentIn(_BodyIn):
-    comment: _Text(500) = ""
+class BonusCommentIn(BodyIn):
+    comment: Text(500) = ""
 
 
-class BonusPlanFilterIn(_Schema):
-    q: _Text(100) | None = _Field(None, description="Part of the plan's name.")
-    position: _Id | None = None
-    period_kind: _Literal[tuple(_PeriodKind.values)] | None = None
-    status: _Literal[tuple(_PlanStatus.values)] | None = None
+class BonusPlanFilterIn(Schema):
+    q: Text(100) | None = Field(None, description="Part of the plan's name.")
+    position: Id | None = None
+    period_kind: Literal[tuple(PeriodKind.values)] | None = None
+    status: Literal[tuple(PlanStatus.values)] | None = None
 
 
-class WhatIfIn(_Schema):
-    cycle: _Id = _Field(..., description="An approved appraisal cycle of your department.")
+class WhatIfIn(Schema):
+    cycle: Id = Field(..., description="An approved appraisal cycle of your department.")
 
 
-class BonusRunIn(_BodyIn):
-    cycle: _BodyId = _Field(..., description="An approved appraisal cycle of your department "
-                                             "without a run.")
-    name: _Text(100) = _Field("", description="Default: from the cycle.")
+class BonusRunIn(BodyIn):
+    cycle: BodyId = Field(..., description="An approved appraisal cycle of your department "
+                          "without a run.")
+    name: Text(100) = Field("", description="Default: from the cycle.")
 
 
-class BonusRunFilterIn(_Schema):
-    status: _Literal[tuple(_RunStatus.values)] | None = None
+class BonusRunFilterIn(Schema):
+    status: Literal[tuple(RunStatus.values)] | None = None
 
 
-class BonusLineFilterIn(_Schema):
-    q: _Text(100) | None = _Field(None, description="Part of the person's name.")
-    unit: _Id | None = _Field(None, description="People of this unit or any unit under it.")
-    employee: _Id | None = None
+class BonusLineFilterIn(Schema):
+    q: Text(100) | None = Field(None, description="Part of the person's name.")
+    unit: Id | None = Field(None, description="People of this unit or any unit under it.")
+    employee: Id | None = None
     grade: _GradeIn | None = None
-    plan: _Id | None = _Field(None, description="Lines paid by this plan version.")
-    gates: _Literal["hit", "clear"] | None = _Field(None, description="A gate hit or none.")
+    plan: Id | None = Field(None, description="Lines paid by this plan version.")
+    gates: Literal["hit", "clear"] | None = Field(None, description="A gate hit or none.")
 
 
 class BonusLinesFilterIn(BonusLineFilterIn):
-    run: _Id | None = _Field(None, description="Only this run's lines.")
+    run: Id | None = Field(None, description="Only this run's lines.")
 
 
 # --- output -------------------------------------------------------------------------------
-class BonusPlanRef(_Schema):
+class BonusPlanRef(Schema):
     id: int
     name: str
     number: int
     status: str
 
 
-class BonusPlanOut(_Schema):
+class BonusPlanOut(Schema):
     id: int
     name: str
-    position: _PositionRef
+    position: PositionRef
     period_kind: str
-    number: int = _Field(..., description="The position's version number for the period.")
+    number: int = Field(..., description="The position's version number for the period.")
     status: str
     is_editable: bool
-    base_amount: _Decimal
+    base_amount: Decimal
     coefficient_basis: str
     coefficients: dict[str, str] | list[dict[str, str]]
     commission_measure: str
     commission_mode: str
     tiers: list[dict[str, str]]
-    commission_cap: _Decimal | None
-    total_cap: _Decimal | None
-    gates: list[dict[str, _Any]]
+    commission_cap: Decimal | None
+    total_cap: Decimal | None
+    gates: list[dict[str, Any]]
     notes: str
-    created_by: _EmployeeRef
-    created_at: _datetime.datetime
-    submitted_at: _datetime.datetime | None
-    approved_at: _datetime.datetime | None
-    version: int = _Field(..., description="Send it back with a change (409 when stale).")
+    created_by: EmployeeRef
+    created_at: datetime.datetime
+    submitted_at: datetime.datetime | None
+    approved_at: datetime.datetime | None
+    version: int = Field(..., description="Send it back with a change (409 when stale).")
 
 
-class CycleBrief(_Schema):
+class CycleBrief(Schema):
     id: int
     name: str
     kind: str
     period: str
 
 
-class WhatIfRowOut(_Schema):
-    employee: _EmployeeRef
-    unit: _UnitRef
+class WhatIfRowOut(Schema):
+    employee: EmployeeRef
+    unit: UnitRef
     grade: str
-    current: _Decimal | None = _Field(..., description="By the plan in force (null: none).")
-    draft: _Decimal
-    change: _Decimal
+    current: Decimal | None = Field(..., description="By the plan in force (null: none).")
+    draft: Decimal
+    change: Decimal
 
 
-class WhatIfTotalsOut(_Schema):
+class WhatIfTotalsOut(Schema):
     people: int
-    current: _Decimal
-    draft: _Decimal
-    change: _Decimal
+    current: Decimal
+    draft: Decimal
+    change: Decimal
     raised: int
     lowered: int
 
 
-class WhatIfOut(_Schema):
+class WhatIfOut(Schema):
     plan: BonusPlanRef
     current_plan: BonusPlanRef | None
     cycle: CycleBrief
@@ -287,62 +281,62 @@ class WhatIfOut(_Schema):
     rows: list[WhatIfRowOut]
 
 
-class BonusRunOut(_Schema):
+class BonusRunOut(Schema):
     id: int
     name: str
     cycle: CycleBrief
     status: str
-    people: int = _Field(..., description="People whose line you may see.")
-    total: _Decimal = _Field(..., description="The total of the lines you may see.")
-    created_by: _EmployeeRef
-    created_at: _datetime.datetime
-    computed_at: _datetime.datetime | None
-    submitted_at: _datetime.datetime | None
-    approved_at: _datetime.datetime | None
+    people: int = Field(..., description="People whose line you may see.")
+    total: Decimal = Field(..., description="The total of the lines you may see.")
+    created_by: EmployeeRef
+    created_at: datetime.datetime
+    computed_at: datetime.datetime | None
+    submitted_at: datetime.datetime | None
+    approved_at: datetime.datetime | None
     version: int
 
 
-class BonusRunTotalsOut(_Schema):
+class BonusRunTotalsOut(Schema):
     people: int
-    base: _Decimal
-    commission: _Decimal
-    cut: _Decimal
-    total: _Decimal
+    base: Decimal
+    commission: Decimal
+    cut: Decimal
+    total: Decimal
 
 
 class BonusRunDetailOut(BonusRunOut):
-    totals: BonusRunTotalsOut = _Field(..., description="The lines you may see, added up.")
-    unpaid: int | None = _Field(..., description="People appraised without a line (no plan "
-                                                 "in force); for HR and the director.")
+    totals: BonusRunTotalsOut = Field(..., description="The lines you may see, added up.")
+    unpaid: int | None = Field(..., description="People appraised without a line (no plan "
+                               "in force); for HR and the director.")
 
 
-class BonusRunRef(_Schema):
+class BonusRunRef(Schema):
     id: int
     name: str
     status: str
 
 
-class BonusLineOut(_Schema):
+class BonusLineOut(Schema):
     id: int
     run: BonusRunRef
-    employee: _EmployeeRef
-    unit: _UnitRef
+    employee: EmployeeRef
+    unit: UnitRef
     plan: BonusPlanRef
     grade: str
-    score: _Decimal | None
-    coefficient: _Decimal
-    base_bonus: _Decimal
-    actual: _Decimal | None
-    target: _Decimal | None
-    achievement: _Decimal | None = _Field(..., description="In %.")
-    commission: _Decimal
-    capped_by: _Decimal
-    total: _Decimal
+    score: Decimal | None
+    coefficient: Decimal
+    base_bonus: Decimal
+    actual: Decimal | None
+    target: Decimal | None
+    achievement: Decimal | None = Field(..., description="In %.")
+    commission: Decimal
+    capped_by: Decimal
+    total: Decimal
 
 
 class BonusLineDetailOut(BonusLineOut):
     appraisal: int
-    explanation: dict[str, _Any] = _Field(
+    explanation: dict[str, Any] = Field(
         ..., description="How the line was worked out: plan, rounding, period, inputs (each "
                          "with its source), base, commission steps, gates, caps, total.")
 
@@ -384,7 +378,7 @@ def _what_if_out(w) -> dict:
 
 def _run_out(r, *, people, total) -> dict:
     return {"id": r.pk, "name": r.name, "cycle": _cycle_brief(r.cycle), "status": r.status,
-            "people": people or 0, "total": _to_cents(total or 0),
+            "people": people or 0, "total": to_cents(total or 0),
             "created_by": r.created_by, "created_at": r.created_at,
             "computed_at": r.computed_at, "submitted_at": r.submitted_at,
             "approved_at": r.approved_at, "version": r.version}
@@ -410,37 +404,37 @@ def _line_detail_out(line) -> dict:
 
 
 def _plan(request, pk):
-    return _selectors.plan_detail(user=request.user, pk=pk)
+    return selectors.plan_detail(user=request.user, pk=pk)
 
 
 def _run(request, pk):
-    return _selectors.run_detail(user=request.user, pk=pk)
+    return selectors.run_detail(user=request.user, pk=pk)
 
 
 def _plan_found(request, pk):
     """The plan a write acts on, or 404 when the user may not read it; whether they may
     act on it is the service's question (403). (The answer reads it again, fresh.)"""
-    found = _selectors.plan_list(user=request.user).filter(pk=pk).first()
+    found = selectors.plan_list(user=request.user).filter(pk=pk).first()
     if found is None:
-        raise _Http404
+        raise Http404
     return found
 
 
 def _run_found(request, pk):
-    found = _selectors.run_list(user=request.user).filter(pk=pk).first()
+    found = selectors.run_list(user=request.user).filter(pk=pk).first()
     if found is None:
-        raise _Http404
+        raise Http404
     return found
 
 
 def _run_detail_out(request, pk) -> dict:
     run = _run(request, pk)
-    totals = _selectors.run_totals(user=request.user, run=run)
-    manage = _services.can_manage(request.user)
+    totals = selectors.run_totals(user=request.user, run=run)
+    manage = services.can_manage(request.user)
     return {**_run_out(run, people=totals["people"], total=totals["total"]),
-            "totals": {k: totals[k] if k == "people" else totals[k] or _Decimal("0.00")
+            "totals": {k: totals[k] if k == "people" else totals[k] or Decimal("0.00")
                        for k in ("people", "base", "commission", "cut", "total")},
-            "unpaid": _selectors.unpaid_count(run) if manage else None}
+            "unpaid": selectors.unpaid_count(run) if manage else None}
 
 
 def _plan_changes(payload) -> dict:
@@ -461,20 +455,20 @@ def _plan_changes(payload) -> dict:
 
 
 # --- plans --------------------------------------------------------------------------------
-@router.get("/incentives/plans", response={200: list[BonusPlanOut], **_ERRORS},
+@router.get("/incentives/plans", response={200: list[BonusPlanOut], **ERRORS},
             summary="List bonus plans", tags=_TAGS)
-@_paginate(_Paginated)
-def bonus_plan_list(request, filters: _Query[BonusPlanFilterIn]):
+@paginate(Paginated)
+def bonus_plan_list(request, filters: Query[BonusPlanFilterIn]):
     """The plans in force and superseded; HR and the director also see drafts and plans
     in approval. By position, period and newest version first."""
-    filterset = _PlanFilterSet(filters.dict(exclude_none=True),
-                               queryset=_selectors.plan_list(user=request.user))
+    filterset = PlanFilterSet(filters.dict(exclude_none=True),
+                              queryset=selectors.plan_list(user=request.user))
     if not filterset.is_valid():
-        raise _filter_errors(filterset)
-    return _Mapped(filterset.qs, _plan_out)
+        raise filter_errors(filterset)
+    return Mapped(filterset.qs, _plan_out)
 
 
-@router.post("/incentives/plans", response={201: BonusPlanOut, **_ERRORS},
+@router.post("/incentives/plans", response={201: BonusPlanOut, **ERRORS},
              summary="Draft a bonus plan", tags=_TAGS)
 def bonus_plan_create(request, payload: BonusPlanIn):
     """HR or the director: a draft numbered after the position's latest version for the
@@ -484,19 +478,19 @@ def bonus_plan_create(request, payload: BonusPlanIn):
         "coefficient_basis", "commission_measure", "commission_mode", "notes")})
     values.setdefault("tiers", [])
     values.setdefault("gates", [])
-    plan = _services.plan_create(by=request.user, **values)
-    return _Status(201, _plan_out(_plan(request, plan.pk)))
+    plan = services.plan_create(by=request.user, **values)
+    return Status(201, _plan_out(_plan(request, plan.pk)))
 
 
-@router.get("/incentives/plans/{bonus_plan_id}", response={200: BonusPlanOut, **_ERRORS},
+@router.get("/incentives/plans/{bonus_plan_id}", response={200: BonusPlanOut, **ERRORS},
             summary="One bonus plan with its rules", tags=_TAGS)
-def bonus_plan_detail(request, bonus_plan_id: _ObjectId):
+def bonus_plan_detail(request, bonus_plan_id: ObjectId):
     return _plan_out(_plan(request, bonus_plan_id))
 
 
-@router.patch("/incentives/plans/{bonus_plan_id}", response={200: BonusPlanOut, **_ERRORS},
+@router.patch("/incentives/plans/{bonus_plan_id}", response={200: BonusPlanOut, **ERRORS},
               summary="Change a draft bonus plan", tags=_TAGS)
-def bonus_plan_update(request, bonus_plan_id: _ObjectId, payload: BonusPlanUpdateIn):
+def bonus_plan_update(request, bonus_plan_id: ObjectId, payload: BonusPlanUpdateIn):
     """Fields left out stay as they are (null caps: no cap); ``tiers``, ``gates`` and
     ``coefficients``, when sent, replace the old ones. Drafts only (409 otherwise)."""
     plan = _plan_found(request, bonus_plan_id)
@@ -504,150 +498,146 @@ def bonus_plan_update(request, bonus_plan_id: _ObjectId, payload: BonusPlanUpdat
     version = changes.pop("version", None)
     changes = {k: v for k, v in changes.items()
                if v is not None or k in ("commission_cap", "total_cap")}
-    _services.plan_update(plan=plan, by=request.user, version=version, **changes)
+    services.plan_update(plan=plan, by=request.user, version=version, **changes)
     return _plan_out(_plan(request, bonus_plan_id))
 
 
-@router.delete("/incentives/plans/{bonus_plan_id}", response={204: None, **_ERRORS},
+@router.delete("/incentives/plans/{bonus_plan_id}", response={204: None, **ERRORS},
                summary="Throw a draft bonus plan away", tags=_TAGS)
-def bonus_plan_delete(request, bonus_plan_id: _ObjectId):
-    _services.plan_delete(plan=_plan_found(request, bonus_plan_id), by=request.user)
-    return _Status(204, None)
+def bonus_plan_delete(request, bonus_plan_id: ObjectId):
+    services.plan_delete(plan=_plan_found(request, bonus_plan_id), by=request.user)
+    return Status(204, None)
 
 
 @router.post("/incentives/plans/{bonus_plan_id}/new-version",
-             response={201: BonusPlanOut, **_ERRORS},
+             response={201: BonusPlanOut, **ERRORS},
              summary="Draft the next version of a bonus plan", tags=_TAGS)
-def bonus_plan_new_version(request, bonus_plan_id: _ObjectId):
+def bonus_plan_new_version(request, bonus_plan_id: ObjectId):
     """A draft copy of the plan as its position's next version."""
-    plan = _services.plan_new_version(plan=_plan_found(request, bonus_plan_id),
-                                      by=request.user)
-    return _Status(201, _plan_out(_plan(request, plan.pk)))
+    plan = services.plan_new_version(plan=_plan_found(request, bonus_plan_id),
+                                     by=request.user)
+    return Status(201, _plan_out(_plan(request, plan.pk)))
 
 
 @router.post("/incentives/plans/{bonus_plan_id}/submit",
-             response={200: BonusPlanOut, **_ERRORS},
+             response={200: BonusPlanOut, **ERRORS},
              summary="Submit a draft bonus plan for approval", tags=_TAGS)
-def bonus_plan_submit(request, bonus_plan_id: _ObjectId, payload: BonusCommentIn):
+def bonus_plan_submit(request, bonus_plan_id: ObjectId, payload: BonusCommentIn):
     """Approved in the approvals inbox, it is in force and the version before it is
     superseded."""
-    _services.plan_submit(plan=_plan_found(request, bonus_plan_id), by=request.user,
-                          comment=payload.comment)
+    services.plan_submit(plan=_plan_found(request, bonus_plan_id), by=request.user,
+                         comment=payload.comment)
     return _plan_out(_plan(request, bonus_plan_id))
 
 
-@router.get("/incentives/plans/{bonus_plan_id}/what-if", response={200: WhatIfOut, **_ERRORS},
+@router.get("/incentives/plans/{bonus_plan_id}/what-if", response={200: WhatIfOut, **ERRORS},
             summary="Try a bonus plan on a past cycle", tags=_TAGS)
-def bonus_plan_what_if(request, bonus_plan_id: _ObjectId, filters: _Query[WhatIfIn]):
+def bonus_plan_what_if(request, bonus_plan_id: ObjectId, filters: Query[WhatIfIn]):
     """HR and the director: the plan worked out on an approved cycle's people of its
     position, beside the plan in force, person by person, with the totals. Nothing is
     written."""
     plan = _plan(request, bonus_plan_id)
-    if not _services.can_manage(request.user):
-        raise _Http404  # the selector's rule, before the cycle is looked at
-    cycle = _selectors.what_if_cycles(user=request.user).filter(pk=filters.cycle).first()
+    if not services.can_manage(request.user):
+        raise Http404  # the selector's rule, before the cycle is looked at
+    cycle = selectors.what_if_cycles(user=request.user).filter(pk=filters.cycle).first()
     if cycle is None:
-        raise _DomainError(_gettext("Choose an approved appraisal cycle of your department."),
-                           field="cycle", code="invalid")
-    return _what_if_out(_selectors.what_if(user=request.user, plan=plan, cycle=cycle))
+        raise DomainError(_("Choose an approved appraisal cycle of your department."),
+                          field="cycle", code="invalid")
+    return _what_if_out(selectors.what_if(user=request.user, plan=plan, cycle=cycle))
 
 
 # --- runs and lines ---------------------------------------------------------------------
-@router.get("/incentives/runs", response={200: list[BonusRunOut], **_ERRORS},
+@router.get("/incentives/runs", response={200: list[BonusRunOut], **ERRORS},
             summary="List bonus runs", tags=_TAGS)
-@_paginate(_Paginated)
-def bonus_run_list(request, filters: _Query[BonusRunFilterIn]):
+@paginate(Paginated)
+def bonus_run_list(request, filters: Query[BonusRunFilterIn]):
     """The department's runs, newest cycle first, each with the people and total of the
     lines you may see."""
-    filterset = _RunFilterSet(filters.dict(exclude_none=True),
-                              queryset=_selectors.run_list(user=request.user))
+    filterset = RunFilterSet(filters.dict(exclude_none=True),
+                             queryset=selectors.run_list(user=request.user))
     if not filterset.is_valid():
-        raise _filter_errors(filterset)
-    seen = (_selectors.line_list(user=request.user).filter(run=_OuterRef("pk")).order_by()
-            .values("run"))
-    rows = filterset.qs.annotate(
-        seen_people=_Subquery(seen.annotate(n=_Count("pk")).values("n")),
-        seen_total=_Subquery(seen.annotate(s=_Sum("total")).values("s")))
-    return _Mapped(rows, _listed_run_out)
+        raise filter_errors(filterset)
+    rows = selectors.with_seen_totals(filterset.qs, user=request.user)
+    return Mapped(rows, _listed_run_out)
 
 
-@router.post("/incentives/runs", response={201: BonusRunDetailOut, **_ERRORS},
+@router.post("/incentives/runs", response={201: BonusRunDetailOut, **ERRORS},
              summary="Work out the bonus of an approved appraisal cycle", tags=_TAGS)
 def bonus_run_create(request, payload: BonusRunIn):
     """HR or the director: one line per person appraised whose position has a plan in
     force (409 when the cycle has its run already)."""
-    run = _services.run_create(by=request.user, cycle=payload.cycle, name=payload.name)
-    return _Status(201, _run_detail_out(request, run.pk))
+    run = services.run_create(by=request.user, cycle=payload.cycle, name=payload.name)
+    return Status(201, _run_detail_out(request, run.pk))
 
 
-@router.get("/incentives/runs/{run_id}", response={200: BonusRunDetailOut, **_ERRORS},
+@router.get("/incentives/runs/{run_id}", response={200: BonusRunDetailOut, **ERRORS},
             summary="One bonus run with its totals", tags=_TAGS)
-def bonus_run_detail(request, run_id: _ObjectId):
+def bonus_run_detail(request, run_id: ObjectId):
     return _run_detail_out(request, run_id)
 
 
 @router.post("/incentives/runs/{run_id}/recompute",
-             response={200: BonusRunDetailOut, **_ERRORS},
+             response={200: BonusRunDetailOut, **ERRORS},
              summary="Work a draft bonus run out again", tags=_TAGS)
-def bonus_run_recompute(request, run_id: _ObjectId):
+def bonus_run_recompute(request, run_id: ObjectId):
     """While a draft (409 later): after plans or records changed."""
-    _services.run_recompute(run=_run_found(request, run_id), by=request.user)
+    services.run_recompute(run=_run_found(request, run_id), by=request.user)
     return _run_detail_out(request, run_id)
 
 
-@router.post("/incentives/runs/{run_id}/submit", response={200: BonusRunDetailOut, **_ERRORS},
+@router.post("/incentives/runs/{run_id}/submit", response={200: BonusRunDetailOut, **ERRORS},
              summary="Submit a bonus run for approval", tags=_TAGS)
-def bonus_run_submit(request, run_id: _ObjectId, payload: BonusCommentIn):
+def bonus_run_submit(request, run_id: ObjectId, payload: BonusCommentIn):
     """From here on its lines do not change; approved, it is frozen for payroll."""
-    _services.run_submit(run=_run_found(request, run_id), by=request.user,
-                         comment=payload.comment)
+    services.run_submit(run=_run_found(request, run_id), by=request.user,
+                        comment=payload.comment)
     return _run_detail_out(request, run_id)
 
 
-@router.get("/incentives/runs/{run_id}/lines", response={200: list[BonusLineOut], **_ERRORS},
+@router.get("/incentives/runs/{run_id}/lines", response={200: list[BonusLineOut], **ERRORS},
             summary="A bonus run's lines", tags=_TAGS)
-@_paginate(_Paginated)
-def bonus_run_lines(request, run_id: _ObjectId, filters: _Query[BonusLineFilterIn]):
+@paginate(Paginated)
+def bonus_run_lines(request, run_id: ObjectId, filters: Query[BonusLineFilterIn]):
     """The lines you may see: yours; a head's subtree; finance: the department's; HR and
     the director, who make the runs: all of it."""
     run = _run(request, run_id)
-    rows = _lines_filtered(_selectors.line_list(user=request.user, run=run), filters)
-    return _Mapped(rows, _line_out)
+    rows = _lines_filtered(selectors.line_list(user=request.user, run=run), filters)
+    return Mapped(rows, _line_out)
 
 
 def _lines_filtered(rows, filters):
     data = filters.dict(exclude_none=True)
     employee, run = data.pop("employee", None), data.pop("run", None)
-    filterset = _BonusLineFilterSet(data, queryset=rows)
+    filterset = BonusLineFilterSet(data, queryset=rows)
     if not filterset.is_valid():
-        raise _filter_errors(filterset)
+        raise filter_errors(filterset)
     rows = filterset.qs if employee is None else filterset.qs.filter(employee_id=employee)
     return rows if run is None else rows.filter(run_id=run)
 
 
-@router.get("/incentives/lines", response={200: list[BonusLineOut], **_ERRORS},
+@router.get("/incentives/lines", response={200: list[BonusLineOut], **ERRORS},
             summary="The bonus lines you may see, across runs", tags=_TAGS)
-@_paginate(_Paginated)
-def bonus_line_list(request, filters: _Query[BonusLinesFilterIn]):
+@paginate(Paginated)
+def bonus_line_list(request, filters: Query[BonusLinesFilterIn]):
     """Newest run first: yours; a head's subtree; finance: the department's; HR and the
     director: their department's runs."""
-    rows = _lines_filtered(_selectors.line_list(user=request.user), filters)
-    return _Mapped(rows.order_by("-run__cycle__since", "-run_id", "unit__path",
-                                 "employee__name", "pk"), _line_out)
+    rows = _lines_filtered(selectors.line_list(user=request.user), filters)
+    return Mapped(rows.order_by("-run__cycle__since", "-run_id", "unit__path",
+                                "employee__name", "pk"), _line_out)
 
 
-@router.get("/incentives/lines/{bonus_line_id}", response={200: BonusLineDetailOut, **_ERRORS},
+@router.get("/incentives/lines/{bonus_line_id}", response={200: BonusLineDetailOut, **ERRORS},
             summary="One bonus line with its full explanation", tags=_TAGS)
-def bonus_line_detail(request, bonus_line_id: _ObjectId):
-    return _line_detail_out(_selectors.line_detail(user=request.user, pk=bonus_line_id))
+def bonus_line_detail(request, bonus_line_id: ObjectId):
+    return _line_detail_out(selectors.line_detail(user=request.user, pk=bonus_line_id))
 
 
-@router.get("/incentives/my-lines", response={200: list[BonusLineOut], **_ERRORS},
+@router.get("/incentives/my-lines", response={200: list[BonusLineOut], **ERRORS},
             summary="My bonus lines", tags=_TAGS)
-@_paginate(_Paginated)
+@paginate(Paginated)
 def bonus_my_lines(request):
     """Your own lines, newest run first."""
-    return _Mapped(_selectors.my_lines(user=request.user), _line_out)
+    return Mapped(selectors.my_lines(user=request.user), _line_out)
 # === end of Bonus plans, what-if and runs (INC-1, INC-2) ===================================
 
 # === Awards (INC-3) =======================================================================
@@ -656,111 +646,106 @@ def bonus_my_lines(request):
 # only once confirmed); proposed by HR or the director from an approved cycle, a special
 # award also by a head above the person; confirmed or declined by the director alone
 # (403 for anyone else, 409 when decided already). A bad value: 400 naming the field.
-from .choices import AwardKind as _AwardKind  # noqa: E402 - this section's own imports
-from .choices import AwardStatus as _AwardStatus  # noqa: E402
-from .choices import RankingUnit as _RankingUnit  # noqa: E402
-from .filters import AwardFilterSet as _AwardFilterSet  # noqa: E402
-from .models import Award as _Award  # noqa: E402
 
 _AwardMoney = _decimal_in("The award in yuan, above 0, at most 2 decimals.",
-                          _services.MONEY_MAX)
+                          services.MONEY_MAX)
 
 
-class HonorTitleOut(_Schema):
+class HonorTitleOut(Schema):
     id: int
     name: str
     name_en: str
-    basis: str = _Field(..., description="appraisal_score or a KPI code (GET /kpi/...).")
+    basis: str = Field(..., description="appraisal_score or a KPI code (GET /kpi/...).")
     per: str
     top: int
-    position: _PositionRef | None
+    position: PositionRef | None
     period_kind: str
     is_active: bool
     version: int
 
 
-class HonorTitleIn(_BodyIn):
-    name: _Text(100, 1)
-    name_en: _Text(100) = ""
-    basis: _Text(40, 1) = _Field(..., description="appraisal_score or a KPI code.")
-    per: _Literal[tuple(_RankingUnit.values)] = _RankingUnit.DEPARTMENT
-    top: _Annotated[int, _Field(ge=1, le=_services.TITLE_TOP_MAX),
-                    _BeforeValidator(_json_int)] = 1
-    position: _BodyId | None = _Field(None, description="Only holders of this position.")
-    period_kind: _Literal[tuple(_PeriodKind.values)] = _PeriodKind.QUARTERLY
+class HonorTitleIn(BodyIn):
+    name: Text(100, 1)
+    name_en: Text(100) = ""
+    basis: Text(40, 1) = Field(..., description="appraisal_score or a KPI code.")
+    per: Literal[tuple(RankingUnit.values)] = RankingUnit.DEPARTMENT
+    top: Annotated[int, Field(ge=1, le=services.TITLE_TOP_MAX),
+                   BeforeValidator(json_int)] = 1
+    position: BodyId | None = Field(None, description="Only holders of this position.")
+    period_kind: Literal[tuple(PeriodKind.values)] = PeriodKind.QUARTERLY
 
 
-class HonorTitleUpdateIn(_BodyIn):
-    name: _Text(100, 1) | None = None
-    name_en: _Text(100) | None = None
-    basis: _Text(40, 1) | None = None
-    per: _Literal[tuple(_RankingUnit.values)] | None = None
-    top: _Annotated[int, _Field(ge=1, le=_services.TITLE_TOP_MAX),
-                    _BeforeValidator(_json_int)] | None = None
-    position: _BodyId | None = None
-    period_kind: _Literal[tuple(_PeriodKind.values)] | None = None
-    version: _Version | None = _Field(None, description="409 when it is not current.")
+class HonorTitleUpdateIn(BodyIn):
+    name: Text(100, 1) | None = None
+    name_en: Text(100) | None = None
+    basis: Text(40, 1) | None = None
+    per: Literal[tuple(RankingUnit.values)] | None = None
+    top: Annotated[int, Field(ge=1, le=services.TITLE_TOP_MAX),
+                   BeforeValidator(json_int)] | None = None
+    position: BodyId | None = None
+    period_kind: Literal[tuple(PeriodKind.values)] | None = None
+    version: _Version | None = Field(None, description="409 when it is not current.")
 
 
-class AwardTitleRef(_Schema):
+class AwardTitleRef(Schema):
     id: int
     name: str
 
 
-class AwardCycleRef(_Schema):
+class AwardCycleRef(Schema):
     id: int
     name: str
     period: str
 
 
-class AwardOut(_Schema):
+class AwardOut(Schema):
     id: int
-    employee: _EmployeeRef
-    unit: _UnitRef = _Field(..., description="The person's unit now.")
+    employee: EmployeeRef
+    unit: UnitRef = Field(..., description="The person's unit now.")
     kind: str
     title: AwardTitleRef | None
     cycle: AwardCycleRef | None
     period: str
-    amount: _Decimal | None
-    evidence: dict[str, _Any] = _Field(..., description="Rank, value and ranking unit of a "
-                                                        "title; the streak of a promotion.")
-    evidence_text: str = _Field(..., description="The evidence in words.")
+    amount: Decimal | None
+    evidence: dict[str, Any] = Field(..., description="Rank, value and ranking unit of a "
+                                     "title; the streak of a promotion.")
+    evidence_text: str = Field(..., description="The evidence in words.")
     reason: str
     status: str
-    proposed_by: _EmployeeRef
-    proposed_at: _datetime.datetime
-    decided_by: _EmployeeRef | None
-    decided_at: _datetime.datetime | None
+    proposed_by: EmployeeRef
+    proposed_at: datetime.datetime
+    decided_by: EmployeeRef | None
+    decided_at: datetime.datetime | None
     decision_note: str
 
 
-class AwardFilterIn(_Schema):
-    q: _Text(100) | None = None
-    kind: _Literal[tuple(_AwardKind.values)] | None = None
-    status: _Literal[tuple(_AwardStatus.values)] | None = None
-    period: _Annotated[str, _Field(pattern=r"^\d{4}(-Q[1-4])?$")] | None = None
-    title: _Id | None = None
-    unit: _Id | None = None
+class AwardFilterIn(Schema):
+    q: Text(100) | None = None
+    kind: Literal[tuple(AwardKind.values)] | None = None
+    status: Literal[tuple(AwardStatus.values)] | None = None
+    period: Annotated[str, Field(pattern=r"^\d{4}(-Q[1-4])?$")] | None = None
+    title: Id | None = None
+    unit: Id | None = None
 
 
-class AwardProposeIn(_BodyIn):
-    cycle: _BodyId
+class AwardProposeIn(BodyIn):
+    cycle: BodyId
 
 
-class AwardProposedOut(_Schema):
-    added: int = _Field(..., description="How many new proposals (0 when proposed before).")
+class AwardProposedOut(Schema):
+    added: int = Field(..., description="How many new proposals (0 when proposed before).")
 
 
-class SpecialAwardIn(_BodyIn):
-    employee: _BodyId
-    period: _Annotated[str, _Field(pattern=r"^\d{4}$")] = _Field(
+class SpecialAwardIn(BodyIn):
+    employee: BodyId
+    period: Annotated[str, Field(pattern=r"^\d{4}$")] = Field(
         ..., description="The year, like 2026.")
     amount: _AwardMoney
-    reason: _Text(_services.AWARD_TEXT_MAX, 1)
+    reason: Text(services.AWARD_TEXT_MAX, 1)
 
 
-class AwardDecisionIn(_BodyIn):
-    note: _Text(_services.AWARD_TEXT_MAX) = ""
+class AwardDecisionIn(BodyIn):
+    note: Text(services.AWARD_TEXT_MAX) = ""
 
 
 def _ref(employee):
@@ -784,7 +769,7 @@ def _award_out(a) -> dict:
             "cycle": None if a.cycle is None else {"id": a.cycle_id, "name": a.cycle.name,
                                                    "period": a.cycle.period},
             "period": a.period, "amount": a.amount, "evidence": a.evidence,
-            "evidence_text": _selectors.evidence_text(a), "reason": a.reason,
+            "evidence_text": selectors.evidence_text(a), "reason": a.reason,
             "status": a.status, "proposed_by": _ref(a.proposed_by),
             "proposed_at": a.proposed_at, "decided_by": _ref(a.decided_by),
             "decided_at": a.decided_at, "decision_note": a.decision_note}
@@ -795,109 +780,109 @@ def _position_ref(pk):
     from bizdept.org.models import Position
 
     return body_ref(Position.objects.all(), pk, "position",
-                    _gettext("This position does not exist."))
+                    _("This position does not exist."))
 
 
-@router.get("/incentives/titles", response={200: list[HonorTitleOut], **_ERRORS},
+@router.get("/incentives/titles", response={200: list[HonorTitleOut], **ERRORS},
             summary="List honor titles", tags=_TAGS)
-@_paginate(_Paginated)
+@paginate(Paginated)
 def honor_title_list(request):
     """The department's honor titles, active first."""
-    return _Mapped(_selectors.title_list(user=request.user), _title_out)
+    return Mapped(selectors.title_list(user=request.user), _title_out)
 
 
-@router.post("/incentives/titles", response={201: HonorTitleOut, **_ERRORS},
+@router.post("/incentives/titles", response={201: HonorTitleOut, **ERRORS},
              summary="Create an honor title", tags=_TAGS)
 def honor_title_create(request, payload: HonorTitleIn):
     """HR or the director."""
     data = payload.dict()
     if data["position"] is not None:
         data["position"] = _position_ref(data["position"])
-    title = _services.title_create(by=request.user, **data)
-    return _Status(201, _title_out(title))
+    title = services.title_create(by=request.user, **data)
+    return Status(201, _title_out(title))
 
 
-@router.get("/incentives/titles/{honor_title_id}", response={200: HonorTitleOut, **_ERRORS},
+@router.get("/incentives/titles/{honor_title_id}", response={200: HonorTitleOut, **ERRORS},
             summary="One honor title", tags=_TAGS)
-def honor_title_detail(request, honor_title_id: _ObjectId):
-    return _title_out(_selectors.title_detail(user=request.user, pk=honor_title_id))
+def honor_title_detail(request, honor_title_id: ObjectId):
+    return _title_out(selectors.title_detail(user=request.user, pk=honor_title_id))
 
 
-@router.patch("/incentives/titles/{honor_title_id}", response={200: HonorTitleOut, **_ERRORS},
+@router.patch("/incentives/titles/{honor_title_id}", response={200: HonorTitleOut, **ERRORS},
               summary="Change an honor title", tags=_TAGS)
-def honor_title_update(request, honor_title_id: _ObjectId, payload: HonorTitleUpdateIn):
+def honor_title_update(request, honor_title_id: ObjectId, payload: HonorTitleUpdateIn):
     """HR or the director; fields left out stay as they are."""
-    title = _selectors.title_detail(user=request.user, pk=honor_title_id)
+    title = selectors.title_detail(user=request.user, pk=honor_title_id)
     changes = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
     version = changes.pop("version", None)
     if "position" in changes:
         changes["position"] = _position_ref(changes["position"])
-    title = _services.title_update(title=title, by=request.user, version=version, **changes)
+    title = services.title_update(title=title, by=request.user, version=version, **changes)
     return _title_out(title)
 
 
 @router.post("/incentives/titles/{honor_title_id}/deactivate",
-             response={200: HonorTitleOut, **_ERRORS},
+             response={200: HonorTitleOut, **ERRORS},
              summary="Stop proposing an honor title", tags=_TAGS)
-def honor_title_deactivate(request, honor_title_id: _ObjectId):
-    title = _selectors.title_detail(user=request.user, pk=honor_title_id)
-    return _title_out(_services.title_deactivate(title=title, by=request.user))
+def honor_title_deactivate(request, honor_title_id: ObjectId):
+    title = selectors.title_detail(user=request.user, pk=honor_title_id)
+    return _title_out(services.title_deactivate(title=title, by=request.user))
 
 
-@router.get("/incentives/awards", response={200: list[AwardOut], **_ERRORS},
+@router.get("/incentives/awards", response={200: list[AwardOut], **ERRORS},
             summary="List awards", tags=_TAGS)
-@_paginate(_Paginated)
-def award_list(request, filters: _Query[AwardFilterIn]):
+@paginate(Paginated)
+def award_list(request, filters: Query[AwardFilterIn]):
     """The awards you may see, newest proposal first."""
     data = filters.dict(exclude_none=True)
-    filterset = _AwardFilterSet(data, queryset=_selectors.award_list(user=request.user))
+    filterset = AwardFilterSet(data, queryset=selectors.award_list(user=request.user))
     if not filterset.is_valid():
-        raise _filter_errors(filterset)
-    return _Mapped(filterset.qs.order_by("-proposed_at", "-pk"), _award_out)
+        raise filter_errors(filterset)
+    return Mapped(filterset.qs.order_by("-proposed_at", "-pk"), _award_out)
 
 
-@router.post("/incentives/awards/propose", response={200: AwardProposedOut, **_ERRORS},
+@router.post("/incentives/awards/propose", response={200: AwardProposedOut, **ERRORS},
              summary="Propose awards from an approved cycle", tags=_TAGS)
 def award_propose(request, payload: AwardProposeIn):
     """HR or the director: honor titles from the cycle's rankings and promotion
     recommendations from streaks of S/A grades; proposing again adds only what is new."""
-    return {"added": _services.awards_propose(by=request.user, cycle=payload.cycle)}
+    return {"added": services.awards_propose(by=request.user, cycle=payload.cycle)}
 
 
-@router.post("/incentives/awards/special", response={201: AwardOut, **_ERRORS},
+@router.post("/incentives/awards/special", response={201: AwardOut, **ERRORS},
              summary="Propose a year-end special award", tags=_TAGS)
 def award_special(request, payload: SpecialAwardIn):
     """HR, the director or a head above the person; one per person and year (409)."""
-    award = _services.special_award_propose(
+    award = services.special_award_propose(
         by=request.user, employee=payload.employee, period=payload.period,
         amount=payload.amount, reason=payload.reason)
-    return _Status(201, _award_out(_Award.objects.select_related(
+    return Status(201, _award_out(Award.objects.select_related(
         "employee__unit", "title", "cycle", "proposed_by", "decided_by").get(pk=award.pk)))
 
 
 # (after "propose" and "special": a path segment is matched in the order declared)
-@router.get("/incentives/awards/{award_id}", response={200: AwardOut, **_ERRORS},
+@router.get("/incentives/awards/{award_id}", response={200: AwardOut, **ERRORS},
             summary="One award", tags=_TAGS)
-def award_detail(request, award_id: _ObjectId):
-    return _award_out(_selectors.award_detail(user=request.user, pk=award_id))
+def award_detail(request, award_id: ObjectId):
+    return _award_out(selectors.award_detail(user=request.user, pk=award_id))
 
 
 def _decided(request, award_id, service, note):
-    award = _selectors.award_detail(user=request.user, pk=award_id)
+    award = selectors.award_detail(user=request.user, pk=award_id)
     decided = service(award=award, by=request.user, note=note)
     for field in ("status", "decided_by", "decided_at", "decision_note"):
         setattr(award, field, getattr(decided, field))
     return _award_out(award)
 
 
-@router.post("/incentives/awards/{award_id}/confirm", response={200: AwardOut, **_ERRORS},
+@router.post("/incentives/awards/{award_id}/confirm", response={200: AwardOut, **ERRORS},
              summary="Confirm an award (the director)", tags=_TAGS)
-def award_confirm(request, award_id: _ObjectId, payload: AwardDecisionIn):
-    return _decided(request, award_id, _services.award_confirm, payload.note)
+def award_confirm(request, award_id: ObjectId, payload: AwardDecisionIn):
+    return _decided(request, award_id, services.award_confirm, payload.note)
 
 
-@router.post("/incentives/awards/{award_id}/decline", response={200: AwardOut, **_ERRORS},
+@router.post("/incentives/awards/{award_id}/decline", response={200: AwardOut, **ERRORS},
              summary="Decline an award (the director; a note is required)", tags=_TAGS)
-def award_decline(request, award_id: _ObjectId, payload: AwardDecisionIn):
-    return _decided(request, award_id, _services.award_decline, payload.note)
+def award_decline(request, award_id: ObjectId, payload: AwardDecisionIn):
+    return _decided(request, award_id, services.award_decline, payload.note)
 # === end of Awards (INC-3) =================================================================

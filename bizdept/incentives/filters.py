@@ -1,25 +1,23 @@
+"""Filters of the incentives app, shared by the pages and the API (INC-1..3)."""
 
-# === Bonus runs and lines (INC-2): runs/lines =============================================
-import django_filters  # noqa: E402 - this section's own imports
-from django.utils.translation import gettext_lazy as _  # noqa: E402
+import django_filters
+from django.utils.translation import gettext_lazy as _
 
-from bizdept.appraisal.choices import Grade  # noqa: E402
-from bizdept.org.filters import UnitFilter  # noqa: E402
-from bizdept.org.models import Unit  # noqa: E402
+from bizdept.appraisal.choices import Grade, PeriodKind
+from bizdept.org.filters import UnitFilter
+from bizdept.org.models import Position, Unit
 
-from .choices import PlanStatus as _PlanStatus  # noqa: E402
-from .choices import RunStatus as _RunStatus  # noqa: E402
-from .models import BonusLine as _BonusLine  # noqa: E402
-from .models import BonusPlan as _BonusPlan  # noqa: E402
-from .models import BonusRun as _BonusRun  # noqa: E402
+from .choices import AwardKind, AwardStatus, PlanStatus, RunStatus
+from .models import Award, BonusLine, BonusPlan, BonusRun, HonorTitle
 
 
+# === Bonus runs and lines (INC-2) =========================================================
 class RunFilterSet(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(label=_("Status"), choices=_RunStatus.choices,
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=RunStatus.choices,
                                          empty_label=_("All"))
 
     class Meta:
-        model = _BonusRun
+        model = BonusRun
         fields = ["status"]
 
 
@@ -33,7 +31,7 @@ class BonusLineFilterSet(django_filters.FilterSet):
                       help_text=_("The unit and every unit under it"))
     plan = django_filters.ModelChoiceFilter(
         label=_("Bonus plan"), empty_label=_("All"),
-        queryset=_BonusPlan.objects.exclude(status=_PlanStatus.DRAFT))
+        queryset=BonusPlan.objects.exclude(status=PlanStatus.DRAFT))
     grade = django_filters.ChoiceFilter(label=_("Grade"), choices=Grade.choices,
                                         empty_label=_("All"))
     gates = django_filters.ChoiceFilter(
@@ -41,7 +39,7 @@ class BonusLineFilterSet(django_filters.FilterSet):
         choices=[("hit", _("A gate is hit")), ("clear", _("No gate hit"))])
 
     class Meta:
-        model = _BonusLine
+        model = BonusLine
         fields = ["q", "unit", "plan", "grade", "gates"]
 
     def search(self, queryset, name, value):
@@ -62,8 +60,6 @@ class BonusLineFilterSet(django_filters.FilterSet):
 # === end of Bonus runs and lines (INC-2) ===================================================
 
 # === Bonus plans (INC-1): plans (shared by the plan pages and the API) =====================
-from bizdept.appraisal.choices import PeriodKind as _PeriodKind  # noqa: E402
-from bizdept.org.models import Position as _Position  # noqa: E402
 
 
 class PlanFilterSet(django_filters.FilterSet):
@@ -72,14 +68,14 @@ class PlanFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search",
                                   help_text=_("Part of the plan's name"))
     position = django_filters.ModelChoiceFilter(
-        label=_("Position"), empty_label=_("All"), queryset=_Position.objects.all())
-    period_kind = django_filters.ChoiceFilter(label=_("Period"), choices=_PeriodKind.choices,
+        label=_("Position"), empty_label=_("All"), queryset=Position.objects.all())
+    period_kind = django_filters.ChoiceFilter(label=_("Period"), choices=PeriodKind.choices,
                                               empty_label=_("All"))
-    status = django_filters.ChoiceFilter(label=_("Status"), choices=_PlanStatus.choices,
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=PlanStatus.choices,
                                          empty_label=_("All"))
 
     class Meta:
-        model = _BonusPlan
+        model = BonusPlan
         fields = ["q", "position", "period_kind", "status"]
 
     def search(self, queryset, name, value):
@@ -88,10 +84,6 @@ class PlanFilterSet(django_filters.FilterSet):
 # === end of Bonus plans (INC-1): plans =====================================================
 
 # === Awards (INC-3) ========================================================================
-from .choices import AwardKind as _AwardKind  # noqa: E402 - this section's own imports
-from .choices import AwardStatus as _AwardStatus  # noqa: E402
-from .models import Award as _Award  # noqa: E402
-from .models import HonorTitle as _HonorTitle  # noqa: E402
 
 
 class AwardFilterSet(django_filters.FilterSet):
@@ -100,20 +92,20 @@ class AwardFilterSet(django_filters.FilterSet):
 
     q = django_filters.CharFilter(label=_("Search"), method="search",
                                   help_text=_("Part of the person's name"))
-    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=_AwardKind.choices,
+    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=AwardKind.choices,
                                        empty_label=_("All"))
-    status = django_filters.ChoiceFilter(label=_("Status"), choices=_AwardStatus.choices,
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=AwardStatus.choices,
                                          empty_label=_("All"))
     period = django_filters.CharFilter(label=_("Period"), method="in_period", max_length=7,
                                        help_text=_("A year (2026) or a quarter (2026-Q3)"))
     title = django_filters.ModelChoiceFilter(label=_("Honor title"), empty_label=_("All"),
-                                             queryset=_HonorTitle.objects.all())
+                                             queryset=HonorTitle.objects.all())
     unit = UnitFilter(label=_("Unit"), queryset=Unit.objects.order_by("path"),
                       method="in_unit", empty_label=_("All"),
                       help_text=_("The unit and every unit under it"))
 
     class Meta:
-        model = _Award
+        model = Award
         fields = ["q", "kind", "status", "period", "title", "unit"]
 
     def search(self, queryset, name, value):
@@ -133,6 +125,6 @@ class HonorTitleFilterSet(django_filters.FilterSet):
     is_active = django_filters.BooleanFilter(label=_("Active"))
 
     class Meta:
-        model = _HonorTitle
+        model = HonorTitle
         fields = ["is_active"]
 # === end of Awards (INC-3) =================================================================

@@ -1,71 +1,74 @@
+"""Forms of the incentives pages (INC-1..3): they parse; the services decide."""
+
+import re
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
 
 # === Bonus runs and lines (INC-2) ==========================================================
-from django import forms as _forms  # noqa: E402 - this section's own imports
-from django.utils.translation import gettext_lazy as _lazy  # noqa: E402
-
-
-class RunCreateForm(_forms.Form):
+class RunCreateForm(forms.Form):
     """The bonus run of an approved cycle that has none yet (``cycles``: the choices)."""
 
-    cycle = _forms.ModelChoiceField(label=_lazy("Appraisal cycle"), queryset=None,
-                                    empty_label=None)
-    name = _forms.CharField(label=_lazy("Name"), required=False, max_length=100,
-                            help_text=_lazy("Blank: “Bonus for” the cycle's name"))
+    cycle = forms.ModelChoiceField(label=_("Appraisal cycle"), queryset=None,
+                                   empty_label=None)
+    name = forms.CharField(label=_("Name"), required=False, max_length=100,
+                           help_text=_("Blank: “Bonus for” the cycle's name"))
 
     def __init__(self, *args, cycles, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["cycle"].queryset = cycles
 
 
-class RunSubmitForm(_forms.Form):
-    comment = _forms.CharField(label=_lazy("Comment"), required=False, max_length=500)
+class RunSubmitForm(forms.Form):
+    comment = forms.CharField(label=_("Comment"), required=False, max_length=500)
 # === end of Bonus runs and lines (INC-2) ===================================================
 
 # === Awards (INC-3) ========================================================================
-class AwardProposeForm(_forms.Form):
+class AwardProposeForm(forms.Form):
     """Propose honor titles and promotions from an approved cycle (``cycles``)."""
 
-    cycle = _forms.ModelChoiceField(label=_lazy("Appraisal cycle"), queryset=None,
-                                    empty_label=None)
+    cycle = forms.ModelChoiceField(label=_("Appraisal cycle"), queryset=None,
+                                   empty_label=None)
 
     def __init__(self, *args, cycles, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["cycle"].queryset = cycles
 
 
-class SpecialAwardForm(_forms.Form):
+class SpecialAwardForm(forms.Form):
     """A year-end special award for someone the user may propose one for (``people``)."""
 
-    employee = _forms.ModelChoiceField(label=_lazy("Person"), queryset=None)
-    period = _forms.CharField(label=_lazy("Year"), max_length=4,
-                              help_text=_lazy("The year the award is for, like 2026"))
-    amount = _forms.DecimalField(label=_lazy("Amount"), max_digits=16, decimal_places=2,
-                                 min_value=0.01)
-    reason = _forms.CharField(label=_lazy("Reason"), max_length=2000,
-                              widget=_forms.Textarea(attrs={"rows": 2}))
+    employee = forms.ModelChoiceField(label=_("Person"), queryset=None)
+    period = forms.CharField(label=_("Year"), max_length=4,
+                             help_text=_("The year the award is for, like 2026"))
+    amount = forms.DecimalField(label=_("Amount"), max_digits=16, decimal_places=2,
+                                min_value=0.01)
+    reason = forms.CharField(label=_("Reason"), max_length=2000,
+                             widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, people, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["employee"].queryset = people
 
 
-class AwardDecisionForm(_forms.Form):
-    note = _forms.CharField(label=_lazy("Note"), required=False, max_length=2000,
-                            help_text=_lazy("Required when declining"))
+class AwardDecisionForm(forms.Form):
+    note = forms.CharField(label=_("Note"), required=False, max_length=2000,
+                           help_text=_("Required when declining"))
 
 
-class HonorTitleForm(_forms.Form):
-    name = _forms.CharField(label=_lazy("Name"), max_length=100)
-    name_en = _forms.CharField(label=_lazy("Name in English"), max_length=100, required=False)
-    basis = _forms.ChoiceField(label=_lazy("Ranked by"), choices=())
-    per = _forms.ChoiceField(label=_lazy("Ranked per"), choices=())
-    top = _forms.IntegerField(label=_lazy("How many per unit"), min_value=1, max_value=100,
-                              initial=1)
-    position = _forms.ModelChoiceField(label=_lazy("Position"), queryset=None, required=False,
-                                       empty_label=_lazy("Everyone"),
-                                       help_text=_lazy("Only holders of this position are "
-                                                       "ranked"))
-    period_kind = _forms.ChoiceField(label=_lazy("From cycles"), choices=())
+class HonorTitleForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    name_en = forms.CharField(label=_("Name in English"), max_length=100, required=False)
+    basis = forms.ChoiceField(label=_("Ranked by"), choices=())
+    per = forms.ChoiceField(label=_("Ranked per"), choices=())
+    top = forms.IntegerField(label=_("How many per unit"), min_value=1, max_value=100,
+                             initial=1)
+    position = forms.ModelChoiceField(label=_("Position"), queryset=None, required=False,
+                                      empty_label=_("Everyone"),
+                                      help_text=_("Only holders of this position are "
+                                                  "ranked"))
+    period_kind = forms.ChoiceField(label=_("From cycles"), choices=())
 
     def __init__(self, *args, **kwargs):
         from bizdept.appraisal.choices import PeriodKind
@@ -85,35 +88,34 @@ class HonorTitleForm(_forms.Form):
 # The plan's scalar fields are a Form; its rows (coefficient bands, tiers, gates) are
 # posted as ``band-<n>-from``, ``tier-<n>-rate``, ``gate-<n>-kind``… (rows added and
 # removed by plan_form.js) and read here as plain text; the service checks everything.
-import re as _re  # noqa: E402 - this section's own imports
 
-PLAN_ROW_NAME = _re.compile(r"(band|tier|gate)-(\d+)-(\w+)")
+PLAN_ROW_NAME = re.compile(r"(band|tier|gate)-(\d+)-(\w+)")
 PLAN_ROW_KEYS = {"band": ("from", "coefficient"), "tier": ("from", "rate"),
                  "gate": ("kind", "kpi", "floor", "blocks")}
 
 
-class PlanForm(_forms.Form):
+class PlanForm(forms.Form):
     """A bonus plan's name, position, period, base, commission and caps (rows aside)."""
 
-    name = _forms.CharField(label=_lazy("Name"), max_length=100)
-    position = _forms.ModelChoiceField(label=_lazy("Position"), queryset=None)
-    period_kind = _forms.ChoiceField(label=_lazy("Period"), choices=())
-    base_amount = _forms.CharField(
-        label=_lazy("Base amount"), max_length=30,
-        help_text=_lazy("Multiplied by the coefficient the appraisal reaches"),
-        widget=_forms.TextInput(attrs={"inputmode": "decimal"}))
-    coefficient_basis = _forms.ChoiceField(label=_lazy("Coefficient by"), choices=())
-    commission_measure = _forms.ChoiceField(label=_lazy("Commission on"), choices=(),
-                                            required=False)
-    commission_mode = _forms.ChoiceField(label=_lazy("Tier rates apply"), choices=())
-    commission_cap = _forms.CharField(
-        label=_lazy("Commission cap"), max_length=30, required=False,
-        help_text=_lazy("Blank: no cap"), widget=_forms.TextInput(attrs={"inputmode": "decimal"}))
-    total_cap = _forms.CharField(
-        label=_lazy("Cap per person"), max_length=30, required=False,
-        help_text=_lazy("Blank: no cap"), widget=_forms.TextInput(attrs={"inputmode": "decimal"}))
-    notes = _forms.CharField(label=_lazy("Notes"), required=False, max_length=2000,
-                             widget=_forms.Textarea(attrs={"rows": 2}))
+    name = forms.CharField(label=_("Name"), max_length=100)
+    position = forms.ModelChoiceField(label=_("Position"), queryset=None)
+    period_kind = forms.ChoiceField(label=_("Period"), choices=())
+    base_amount = forms.CharField(
+        label=_("Base amount"), max_length=30,
+        help_text=_("Multiplied by the coefficient the appraisal reaches"),
+        widget=forms.TextInput(attrs={"inputmode": "decimal"}))
+    coefficient_basis = forms.ChoiceField(label=_("Coefficient by"), choices=())
+    commission_measure = forms.ChoiceField(label=_("Commission on"), choices=(),
+                                           required=False)
+    commission_mode = forms.ChoiceField(label=_("Tier rates apply"), choices=())
+    commission_cap = forms.CharField(
+        label=_("Commission cap"), max_length=30, required=False,
+        help_text=_("Blank: no cap"), widget=forms.TextInput(attrs={"inputmode": "decimal"}))
+    total_cap = forms.CharField(
+        label=_("Cap per person"), max_length=30, required=False,
+        help_text=_("Blank: no cap"), widget=forms.TextInput(attrs={"inputmode": "decimal"}))
+    notes = forms.CharField(label=_("Notes"), required=False, max_length=2000,
+                            widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, **kwargs):
         from bizdept.appraisal.choices import PeriodKind
@@ -229,9 +231,9 @@ def plan_payload(data: dict, rows: dict) -> dict:
     }
 
 
-class WhatIfForm(_forms.Form):
-    cycle = _forms.ModelChoiceField(label=_lazy("Appraisal cycle"), queryset=None,
-                                    empty_label=None)
+class WhatIfForm(forms.Form):
+    cycle = forms.ModelChoiceField(label=_("Appraisal cycle"), queryset=None,
+                                   empty_label=None)
 
     def __init__(self, *args, cycles, **kwargs):
         super().__init__(*args, **kwargs)

@@ -23,10 +23,14 @@ from bizdept.org.models import Employee, Position, Unit
 from bizdept.org.scope import Domain, ScopedQuerySet
 
 from .choices import (
+    APPRAISAL_SCORE,
+    AwardKind,
+    AwardStatus,
     CoefficientBasis,
     CommissionMeasure,
     CommissionMode,
     PlanStatus,
+    RankingUnit,
     RunStatus,
 )
 
@@ -192,7 +196,6 @@ class BonusLine(models.Model):
 
 
 # === Awards (INC-3) =======================================================================
-from .choices import APPRAISAL_SCORE, AwardKind, AwardStatus, RankingUnit  # noqa: E402
 
 
 class HonorTitle(models.Model):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Q, Sum
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.http import Http404
 
 from bizdept.appraisal.choices import CycleStatus, ItemKind, TargetSource
@@ -23,7 +23,7 @@ from bizdept.org.scope import capabilities_of, employee_of
 
 from . import formulas
 from .choices import PlanStatus
-from .models import BonusLine, BonusPlan, BonusRun
+from .models import Award, BonusLine, BonusPlan, BonusRun, HonorTitle
 
 PUBLISHED = (PlanStatus.APPROVED, PlanStatus.SUPERSEDED)
 
@@ -308,6 +308,14 @@ def run_list(*, user):
     return rows if units is None else rows.filter(cycle__unit_id__in=units)
 
 
+def with_seen_totals(runs, *, user):
+    """``runs`` with ``seen_people`` and ``seen_total``: the count and total of the lines
+    ``user`` may see in each (a head sees their subtree's share of a run, not all of it)."""
+    seen = line_list(user=user).filter(run=OuterRef("pk")).order_by().values("run")
+    return runs.annotate(seen_people=Subquery(seen.annotate(n=Count("pk")).values("n")),
+                         seen_total=Subquery(seen.annotate(s=Sum("total")).values("s")))
+
+
 def run_detail(*, user, pk) -> BonusRun:
     try:
         return run_list(user=user).get(pk=pk)
@@ -368,20 +376,18 @@ def unpaid_count(run) -> int:
 # Awards are people records (``Award.objects.visible_to``: the person, the heads above
 # them, HR and the director). One's own record shows one's awards once confirmed;
 # proposals and declined ones are read by those above and by HR and the director.
-from .models import Award as _Award  # noqa: E402 - this section's own imports
-from .models import HonorTitle as _HonorTitle  # noqa: E402
 
 
 def title_list(*, user):
     """The honor titles (everyone working in the department reads them)."""
-    rows = _HonorTitle.objects.select_related("position")
+    rows = HonorTitle.objects.select_related("position")
     return rows if _may_read(user) else rows.none()
 
 
-def title_detail(*, user, pk) -> _HonorTitle:
+def title_detail(*, user, pk) -> HonorTitle:
     try:
         return title_list(user=user).get(pk=pk)
-    except (_HonorTitle.DoesNotExist, ValueError, TypeError) as exc:
+    except (HonorTitle.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
 
 
@@ -389,7 +395,7 @@ def award_list(*, user):
     """The awards the user may see, with what a table shows."""
     from .choices import AwardStatus
 
-    rows = (_Award.objects.visible_to(user)
+    rows = (Award.objects.visible_to(user)
             .select_related("employee", "employee__unit", "title", "cycle", "proposed_by",
                             "decided_by"))
     if not _may_read(user):
@@ -400,17 +406,17 @@ def award_list(*, user):
     return rows
 
 
-def award_detail(*, user, pk) -> _Award:
+def award_detail(*, user, pk) -> Award:
     try:
         return award_list(user=user).get(pk=pk)
-    except (_Award.DoesNotExist, ValueError, TypeError) as exc:
+    except (Award.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
 
 
 def awards_of(*, user, employee):
     """One person's awards as the user may see them, newest first (their record's panel)."""
     return award_list(user=user).filter(employee=employee).order_by("-period", "-proposed_at",
-                                                                     "-pk")
+                                                                    "-pk")
 
 
 def award_cycles(*, user):

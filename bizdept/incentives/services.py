@@ -15,13 +15,15 @@ engine (``incentives.bonus_run``): from submission on its lines never change.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
 
 from bizdept.appraisal.choices import GRADES, CycleStatus, PeriodKind
 from bizdept.appraisal.services import _actor, _choice, _decimal, _department_of, _name
@@ -32,15 +34,21 @@ from bizdept.org.models import Position
 from bizdept.org.scope import capabilities_of
 
 from .choices import (
+    APPRAISAL_SCORE,
+    PROMOTION_STREAK,
+    TOP_GRADES,
+    AwardKind,
+    AwardStatus,
     CoefficientBasis,
     CommissionMeasure,
     CommissionMode,
     GateBlocks,
     GateKind,
     PlanStatus,
+    RankingUnit,
     RunStatus,
 )
-from .models import BonusLine, BonusPlan, BonusRun
+from .models import Award, BonusLine, BonusPlan, BonusRun, HonorTitle
 
 PLAN_TYPE = "incentives.bonus_plan"
 RUN_TYPE = "incentives.bonus_run"
@@ -489,26 +497,13 @@ def run_not_approved(run) -> None:
 # titles and promotion recommendations from an approved cycle; a year-end special award
 # also by a head above the person) and decided by the director alone: confirmed or
 # declined (with a note), both final (409 on a second decision).
-import re as _re  # noqa: E402 - this section's own imports
 
-from django.core.exceptions import ObjectDoesNotExist as _ObjectDoesNotExist  # noqa: E402
-from django.db.models import F as _F  # noqa: E402
-from simple_history.utils import bulk_create_with_history  # noqa: E402
 
-from .choices import (  # noqa: E402
-    APPRAISAL_SCORE,
-    PROMOTION_STREAK,
-    TOP_GRADES,
-    AwardKind,
-    AwardStatus,
-    RankingUnit,
-)
-from .models import Award, HonorTitle  # noqa: E402
 
 TITLE_TOP_MAX = 100
 AWARD_TEXT_MAX = 2000
 TITLE_FIELDS = ("name", "name_en", "basis", "per", "top", "position", "period_kind")
-_YEAR = _re.compile(r"(20\d\d|2[1-9]\d\d)")
+_YEAR = re.compile(r"(20\d\d|2[1-9]\d\d)")
 
 
 def can_decide_awards(user) -> bool:
@@ -725,7 +720,7 @@ def awards_propose(*, by, cycle) -> int:
     AppraisalCycle.objects.select_for_update().filter(pk=cycle.pk).first()  # one at a time
     people = list(Appraisal.objects.filter(cycle=cycle).order_by("pk").values(
         "employee_id", "unit_id", "division_id", "total_score", "grade",
-        position_id=_F("template__position_id")))
+        position_id=F("template__position_id")))
     units = Unit.objects.in_bulk({cycle.unit_id} | {p["unit_id"] for p in people}
                                  | {p["division_id"] for p in people if p["division_id"]})
     new: list[Award] = []
@@ -824,7 +819,7 @@ def _decide(award, by, status: str, note, *, note_required: bool) -> Award:
     note = _text_of(note, "note", required=note_required)
     try:
         award = Award.objects.select_for_update().get(pk=getattr(award, "pk", award))
-    except (_ObjectDoesNotExist, ValueError, TypeError) as exc:
+    except (ObjectDoesNotExist, ValueError, TypeError) as exc:
         raise DomainError(_("This award does not exist."), field="award",
                           code="unknown") from exc
     if award.employee_id == me.pk:
