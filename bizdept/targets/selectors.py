@@ -506,8 +506,7 @@ from django.db.models import Q as _Q  # noqa: E402
 from django.db.models import Value as _Value  # noqa: E402
 from django.http import Http404 as _Http404  # noqa: E402
 from django.utils import timezone as _timezone  # noqa: E402
-from django.utils.translation import gettext as _gettext  # noqa: E402
-from django.utils.translation import gettext_lazy as _lazy  # noqa: E402
+from django.utils.translation import gettext, gettext_lazy  # noqa: E402
 
 from bizdept.core import calendar as _calendar  # noqa: E402
 from bizdept.core.errors import DomainError as _DomainError  # noqa: E402
@@ -532,8 +531,8 @@ from .models import TargetCell as _TargetCell  # noqa: E402
 # ahead above that band, behind below it (for expenses, lower is better: the other way).
 PACE_TOLERANCE = _Decimal("0.05")
 PACE_AHEAD, PACE_ON_TRACK, PACE_BEHIND = "ahead", "on_track", "behind"
-PACE_LABELS = {PACE_AHEAD: _lazy("Ahead"), PACE_ON_TRACK: _lazy("On track"),
-               PACE_BEHIND: _lazy("Behind")}
+PACE_LABELS = {PACE_AHEAD: gettext_lazy("Ahead"), PACE_ON_TRACK: gettext_lazy("On track"),
+               PACE_BEHIND: gettext_lazy("Behind")}
 RANK_BY = ("achievement", "actual")
 _CENT = _Decimal("0.01")
 
@@ -542,7 +541,7 @@ def tracking_measure(metric) -> _Measure:
     """The measure of a metric code, or a 400 naming ``metric``."""
     found = _MEASURES.get(str(metric or ""))
     if found is None:
-        raise _DomainError(_gettext("Choose one of the metrics."), field="metric",
+        raise _DomainError(gettext("Choose one of the metrics."), field="metric",
                            code="invalid")
     return found
 
@@ -918,7 +917,7 @@ def my_targets(*, user, year: int, as_of: _dt.date | None = None) -> MyTargets:
     if me is None:
         raise _Http404
     if not isinstance(year, int) or not 2000 <= year <= 2999:
-        raise _DomainError(_gettext("Enter a year between 2000 and 2999."), field="year",
+        raise _DomainError(gettext("Enter a year between 2000 and 2999."), field="year",
                            code="invalid")
     as_of = as_of or _timezone.localdate()
     periods = current_periods(year, as_of)
@@ -991,7 +990,7 @@ def ranking(*, user, metric, period: str, unit=None, by: str = "achievement",
     ties share a rank (1, 1, 3). ``behind`` marks whoever is behind pace. For expenses
     lower is better. The queries of ``tracking``."""
     if by not in RANK_BY:
-        raise _DomainError(_gettext("Rank by achievement or by actual."), field="by",
+        raise _DomainError(gettext("Rank by achievement or by actual."), field="by",
                            code="invalid")
     report = tracking(user=user, metric=metric, period=period, unit=unit, as_of=as_of)
     better = report.measure.higher_is_better
